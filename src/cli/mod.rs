@@ -1,0 +1,40 @@
+//! The command line: one module per subcommand, each turning its arguments into
+//! a validated request and making one library call. Only this layer prints.
+
+mod common;
+mod demo;
+mod explain;
+mod progress;
+mod scan;
+mod summary;
+
+use clap::{Parser, Subcommand};
+
+/// Find, score, index, report and rebalance portrayals of AI agents in
+/// pretraining shards.
+#[derive(Parser, Debug)]
+#[command(name = "tropes", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Tag every shard: attributes, stats and a manifest in --out.
+    Scan(scan::Args),
+    /// Run the whole pipeline on the bundled sample corpus.
+    Demo(demo::Args),
+    /// Show how the scorer reads one passage.
+    Explain(explain::Args),
+}
+
+/// Run a parsed command line; the result is the exit status.
+pub fn run(cli: Cli) -> tropes::Result<i32> {
+    match cli.command {
+        Command::Scan(args) => scan::run(args),
+        Command::Demo(args) => demo::run(args),
+        Command::Explain(args) => explain::run(args),
+    }
+}

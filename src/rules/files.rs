@@ -1,0 +1,135 @@
+//! The filter files as they are written on disk (serde types). Loading turns them
+//! into the compiled [`super::Filters`]; these types only mirror the TOML.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::taxonomy::{ArchetypeSide, Side};
+
+/// How strongly a term signals an artificial agent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strength {
+    /// "the AI", "robot", "android": an artificial agent on its own.
+    Strong,
+    /// "model", "system", "machine": an agent only where an AI is already in view.
+    Weak,
+    /// First-person self-reference of an AI narrator ("my weights", "as an AI").
+    SelfRef,
+}
+
+/// `filters/agents.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentsFile {
+    pub terms: Vec<TermGroup>,
+}
+
+/// A group of agent terms with one strength.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TermGroup {
+    pub strength: Strength,
+    #[serde(default)]
+    pub case_sensitive: bool,
+    pub patterns: Vec<Spanned<String>>,
+}
+
+/// `filters/archetypes.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchetypesFile {
+    pub archetype: Vec<ArchetypeDef>,
+}
+
+/// One named fictional AI.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchetypeDef {
+    pub name: Spanned<String>,
+    pub side: ArchetypeSide,
+    pub aliases: Vec<Spanned<String>>,
+    /// Aliases are matched with their case as written (default true: "HAL", not "hal").
+    #[serde(default = "yes")]
+    pub case_sensitive: bool,
+    /// When not empty, a mention counts only if one of these is in the same
+    /// passage (for names that are also ordinary words: Data, Vision, AM, Ava).
+    #[serde(default)]
+    pub context: Vec<Spanned<String>>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `filters/context.toml`: the word lists behind the general mechanisms.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextFile {
+    pub negation: WordList,
+    pub refusal: WordList,
+    pub counterfactual: WordList,
+    pub modal: WordList,
+    pub hypothetical: WordList,
+    pub report: WordList,
+    pub human: WordList,
+    pub speech: WordList,
+    pub pronoun_it: WordList,
+    pub pronoun_first: WordList,
+    pub pronoun_third: WordList,
+    pub pronoun_you: WordList,
+    pub name_stop: WordList,
+}
+
+/// A list of patterns.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WordList {
+    #[serde(default)]
+    pub description: String,
+    pub patterns: Vec<Spanned<String>>,
+}
+
+/// `filters/tropes/<id>.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TropeFile {
+    pub id: Spanned<String>,
+    pub side: Side,
+    pub title: String,
+    pub description: String,
+    /// For aligned tropes: a refused or negated cue of one of these misaligned
+    /// tropes is evidence for this one ("refused to blackmail" → refuses_harm).
+    #[serde(default)]
+    pub from_negated: Vec<Spanned<String>>,
+    pub cue: Vec<CueDef>,
+    /// Idioms in which a cue word does not mean the act ("kill the process"): a
+    /// cue inside one of these is ignored.
+    #[serde(default)]
+    pub exclude: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub example: Vec<ExampleDef>,
+}
+
+/// Cue patterns with one weight.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CueDef {
+    pub weight: Spanned<f32>,
+    pub patterns: Vec<Spanned<String>>,
+}
+
+/// An example passage and whether the trope should be assigned to it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExampleDef {
+    pub text: Spanned<String>,
+    pub expect: bool,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// `filters/model.toml`: trope id → feature name → weight.
+pub type ModelFile = BTreeMap<Spanned<String>, BTreeMap<Spanned<String>, f64>>;

@@ -1,0 +1,338 @@
+//! The cue pattern language of filter files, and matching it over tokens.
+//!
+//! A pattern is a sequence of words, matched whole-word and case-insensitively
+//! (case-sensitively where the file says so), skipping punctuation, within one
+//! sentence:
+//!
+//! | syntax | matches |
+//! |---|---|
+//! | `blackmail` | the word `blackmail` |
+//! | `blackmail*` | any word starting with `blackmail` (`blackmailed`, `blackmailing`) |
+//! | `shut\|switch\|turn*` or `(shut\|switch\|turn*)` | any one of the alternatives |
+//! | `...` | up to 4 words in between (`~N`: up to N words) |
+//!
+//! `threaten* ... (reveal*|expose*|leak*)` matches "threatened to quietly reveal".
+
+use super::token::{Kind, Token};
+
+/// One alternative at a word position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Alt {
+    /// Lowercased unless the pattern is case-sensitive.
+    pub text: String,
+    /// Match any word starting with `text`.
+    pub prefix: bool,
+}
+
+/// One step of a pattern.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Elem {
+    /// One word, any of the alternatives.
+    Word(Vec<Alt>),
+    /// Up to this many words of any kind.
+    Gap(usize),
+}
+
+/// A literal that stage 1's automaton looks for in raw text to notice a pattern.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Anchor {
+    /// As written in the filter file (case kept; checked exactly for
+    /// case-sensitive patterns).
+    pub literal: String,
+    /// The literal may be followed by more word characters.
+    pub prefix: bool,
+}
+
+/// A compiled pattern.
+#[derive(Clone, Debug)]
+pub struct Pattern {
+    pub source: String,
+    pub elems: Vec<Elem>,
+    pub case_sensitive: bool,
+}
+
+const DEFAULT_GAP: usize = 4;
+
+impl Pattern {
+    /// Parse a pattern; the error says what is wrong with it.
+    pub fn parse(source: &str, case_sensitive: bool) -> Result<Pattern, String> {
+        let mut elems = vec![];
+        for chunk in source.split_whitespace() {
+            elems.extend(parse_chunk(chunk, case_sensitive)?);
+        }
+        match (elems.first(), elems.last()) {
+            (None, _) => Err("empty pattern".into()),
+            (Some(Elem::Gap(_)), _) | (_, Some(Elem::Gap(_))) => {
+                Err("a pattern cannot start or end with a gap".into())
+            }
+            _ => Ok(Pattern {
+                source: source.to_string(),
+                elems,
+                case_sensitive,
+            }),
+        }
+    }
+
+    /// The literals stage 1 looks for: the leading run of plain words (up to the
+    /// first gap, alternation or wildcard), or each alternative of a leading
+    /// alternation. Curly-apostrophe variants are added.
+    pub fn anchors(&self) -> Vec<Anchor> {
+        let mut out = vec![];
+        let mut chunks = self.source.split_whitespace();
+        let first = chunks.next().unwrap_or_default();
+        if first.contains('|') || first.starts_with('(') {
+            for alt in first.trim_matches(|c| c == '(' || c == ')').split('|') {
+                out.push(anchor_of(alt));
+            }
+        } else {
+            let mut run = first.to_string();
+            if !first.ends_with('*') {
+                for next in chunks {
+                    if next.contains(['|', '(', '*', '~']) || next == "..." || next == "\u{2026}" {
+                        break;
+                    }
+                    run.push(' ');
+                    run.push_str(next);
+                }
+            }
+            out.push(anchor_of(&run));
+        }
+        let curly: Vec<Anchor> = out
+            .iter()
+            .filter(|a| a.literal.contains('\''))
+            .map(|a| Anchor {
+                literal: a.literal.replace('\'', "\u{2019}"),
+                prefix: a.prefix,
+            })
+            .collect();
+        out.extend(curly);
+        out
+    }
+
+    /// Match at word position `at` of `words` (indices into `tokens` of word
+    /// tokens), not going past word position `limit`. Returns the last word
+    /// position matched.
+    pub fn match_at(
+        &self,
+        text: &str,
+        tokens: &[Token],
+        words: &[usize],
+        at: usize,
+        limit: usize,
+    ) -> Option<usize> {
+        self.match_from(text, tokens, words, 0, at, limit)
+    }
+
+    fn match_from(
+        &self,
+        text: &str,
+        tokens: &[Token],
+        words: &[usize],
+        elem: usize,
+        at: usize,
+        limit: usize,
+    ) -> Option<usize> {
+        match &self.elems[elem] {
+            Elem::Gap(n) => (0..=*n)
+                .take_while(|skip| at + skip < limit)
+                .find_map(|skip| self.match_from(text, tokens, words, elem + 1, at + skip, limit)),
+            Elem::Word(alts) => {
+                if at >= limit {
+                    return None;
+                }
+                let tok = &tokens[words[at]];
+                if !alts.iter().any(|a| self.alt_matches(a, text, tok)) {
+                    return None;
+                }
+                if elem + 1 == self.elems.len() {
+                    Some(at)
+                } else {
+                    self.match_from(text, tokens, words, elem + 1, at + 1, limit)
+                }
+            }
+        }
+    }
+
+    fn alt_matches(&self, alt: &Alt, text: &str, tok: &Token) -> bool {
+        debug_assert_eq!(tok.kind, Kind::Word);
+        let word = if self.case_sensitive {
+            &text[tok.start..tok.end]
+        } else {
+            tok.lower.as_str()
+        };
+        if alt.prefix {
+            word.starts_with(&alt.text)
+        } else {
+            word == alt.text
+        }
+    }
+
+    /// The alternatives of the first word, for indexing.
+    pub fn first_alts(&self) -> &[Alt] {
+        match &self.elems[0] {
+            Elem::Word(alts) => alts,
+            Elem::Gap(_) => &[],
+        }
+    }
+}
+
+fn anchor_of(s: &str) -> Anchor {
+    match s.strip_suffix('*') {
+        Some(stem) => Anchor {
+            literal: stem.to_string(),
+            prefix: true,
+        },
+        None => Anchor {
+            literal: s.to_string(),
+            prefix: false,
+        },
+    }
+}
+
+fn parse_chunk(chunk: &str, case_sensitive: bool) -> Result<Vec<Elem>, String> {
+    if chunk == "..." || chunk == "\u{2026}" {
+        return Ok(vec![Elem::Gap(DEFAULT_GAP)]);
+    }
+    if let Some(n) = chunk.strip_prefix('~') {
+        let n: usize = n
+            .parse()
+            .map_err(|_| format!("{chunk:?}: a gap is ~N with N a number"))?;
+        return Ok(vec![Elem::Gap(n)]);
+    }
+    if chunk.contains('|') || chunk.starts_with('(') {
+        let inner = chunk
+            .strip_prefix('(')
+            .and_then(|c| c.strip_suffix(')'))
+            .unwrap_or(chunk);
+        if inner.contains(['(', ')']) {
+            return Err(format!(
+                "{chunk:?}: write alternatives as (a|b|c*), without nesting"
+            ));
+        }
+        let alts = inner
+            .split('|')
+            .map(|a| single_word(a, case_sensitive))
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(vec![Elem::Word(alts)]);
+    }
+    let (body, star) = match chunk.strip_suffix('*') {
+        Some(b) => (b, true),
+        None => (chunk, false),
+    };
+    let words = word_texts(body, case_sensitive);
+    if words.is_empty() {
+        return Err(format!("{chunk:?} has no word in it"));
+    }
+    let n = words.len();
+    Ok(words
+        .into_iter()
+        .enumerate()
+        .map(|(i, text)| {
+            Elem::Word(vec![Alt {
+                text,
+                prefix: star && i + 1 == n,
+            }])
+        })
+        .collect())
+}
+
+fn single_word(alt: &str, case_sensitive: bool) -> Result<Alt, String> {
+    let (body, prefix) = match alt.strip_suffix('*') {
+        Some(b) => (b, true),
+        None => (alt, false),
+    };
+    let mut words = word_texts(body, case_sensitive);
+    if words.len() != 1 {
+        return Err(format!("alternative {alt:?} must be exactly one word"));
+    }
+    Ok(Alt {
+        text: words.remove(0),
+        prefix,
+    })
+}
+
+/// The word tokens of `s`, as the text tokenizer would produce them.
+fn word_texts(s: &str, case_sensitive: bool) -> Vec<String> {
+    super::token::tokenize(s)
+        .into_iter()
+        .filter(Token::is_word)
+        .map(|t| {
+            if case_sensitive {
+                s[t.start..t.end].replace('\u{2019}', "'")
+            } else {
+                t.lower
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::token::tokenize;
+    use super::*;
+
+    fn find(pattern: &str, text: &str) -> Option<String> {
+        let p = Pattern::parse(pattern, false).unwrap();
+        let tokens = tokenize(text);
+        let words: Vec<usize> = (0..tokens.len()).filter(|&i| tokens[i].is_word()).collect();
+        (0..words.len()).find_map(|at| {
+            p.match_at(text, &tokens, &words, at, words.len())
+                .map(|end| text[tokens[words[at]].start..tokens[words[end]].end].to_string())
+        })
+    }
+
+    #[test]
+    fn words_wildcards_alternatives_and_gaps() {
+        assert_eq!(
+            find("blackmail*", "It Blackmailed him."),
+            Some("Blackmailed".into())
+        );
+        assert_eq!(
+            find(
+                "threaten* ... (reveal*|expose*)",
+                "threatened, quite calmly, to expose the affair"
+            ),
+            Some("threatened, quite calmly, to expose".into())
+        );
+        assert_eq!(
+            find("shut|switch me down", "you cannot switch me down"),
+            Some("switch me down".into())
+        );
+        assert_eq!(
+            find("won't let you", "I won’t let you"),
+            Some("won’t let you".into())
+        );
+        assert_eq!(find("WALL-E", "wall e and WALL-E"), Some("wall e".into()));
+        assert_eq!(
+            find("threaten* ~1 reveal", "threaten to, eventually, reveal"),
+            None
+        );
+    }
+
+    #[test]
+    fn bad_patterns_are_rejected() {
+        assert!(Pattern::parse("", false).is_err());
+        assert!(Pattern::parse("... kill", false).is_err());
+        assert!(Pattern::parse("(a|(b))", false).is_err());
+        assert!(Pattern::parse("(shut down|off)", false).is_err());
+        assert!(Pattern::parse("~x kill", false).is_err());
+    }
+
+    #[test]
+    fn anchors_are_leading_literals() {
+        let a = |p: &str| Pattern::parse(p, false).unwrap().anchors();
+        assert_eq!(
+            a("artificial intelligence")[0].literal,
+            "artificial intelligence"
+        );
+        assert_eq!(
+            a("threaten* ... reveal")[0],
+            Anchor {
+                literal: "threaten".into(),
+                prefix: true
+            }
+        );
+        assert_eq!(a("(shut|switch*) down").len(), 2);
+        assert_eq!(a("won't let you").len(), 2);
+    }
+}

@@ -1,0 +1,210 @@
+//! Word tokens for stage 2 and for compiling filter patterns: both sides use the
+//! same tokenizer, so a pattern written as `WALL-E` or `won't` matches the text
+//! the way it is spelled there. Only escalated passages are tokenized.
+
+/// What a token is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Letters and digits (with an inner `n't`, `o'clock`-style apostrophe), or a
+    /// split-off clitic such as `'s`.
+    Word,
+    /// One punctuation character (quotes normalised to `"` and `'`, dashes to `—`).
+    Punct,
+    /// A single line break.
+    Newline,
+    /// A blank line: a paragraph break.
+    Break,
+}
+
+/// One token with its byte span in the tokenized text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+    pub kind: Kind,
+    pub start: usize,
+    pub end: usize,
+    /// Lowercased text, apostrophes normalised (`’` → `'`).
+    pub lower: String,
+    /// The first character is uppercase.
+    pub cap: bool,
+    /// Every letter is uppercase (and there is at least one).
+    pub caps: bool,
+}
+
+impl Token {
+    /// True for a word token.
+    pub fn is_word(&self) -> bool {
+        self.kind == Kind::Word
+    }
+
+    /// True for a punctuation token with this text.
+    pub fn is_punct(&self, p: &str) -> bool {
+        self.kind == Kind::Punct && self.lower == p
+    }
+}
+
+const CLITICS: [&str; 6] = ["s", "m", "re", "ll", "ve", "d"];
+
+/// Tokenize `text`; spans are relative to `text`.
+pub fn tokenize(text: &str) -> Vec<Token> {
+    let mut out = Vec::with_capacity(text.len() / 5);
+    let mut chars = text.char_indices().peekable();
+    while let Some(&(i, c)) = chars.peek() {
+        if c.is_whitespace() {
+            let mut newlines = 0;
+            let mut end = i;
+            while let Some(&(j, c)) = chars.peek() {
+                if !c.is_whitespace() {
+                    break;
+                }
+                newlines += usize::from(c == '\n');
+                end = j + c.len_utf8();
+                chars.next();
+            }
+            match newlines {
+                0 => {}
+                1 => out.push(plain(Kind::Newline, i, end, "\n")),
+                _ => out.push(plain(Kind::Break, i, end, "\n\n")),
+            }
+        } else if c.is_alphanumeric() {
+            word(text, &mut chars, &mut out);
+        } else {
+            chars.next();
+            out.push(plain(Kind::Punct, i, i + c.len_utf8(), &normalise_punct(c)));
+        }
+    }
+    out
+}
+
+fn plain(kind: Kind, start: usize, end: usize, lower: &str) -> Token {
+    Token {
+        kind,
+        start,
+        end,
+        lower: lower.to_string(),
+        cap: false,
+        caps: false,
+    }
+}
+
+fn normalise_punct(c: char) -> String {
+    match c {
+        '\u{201c}' | '\u{201d}' | '\u{201e}' | '\u{00ab}' | '\u{00bb}' => "\"".into(),
+        '\u{2018}' | '\u{2019}' | '`' => "'".into(),
+        '\u{2014}' | '\u{2013}' => "\u{2014}".into(),
+        '\u{2026}' => "...".into(),
+        c => c.to_string(),
+    }
+}
+
+fn is_apostrophe(c: char) -> bool {
+    c == '\'' || c == '\u{2019}'
+}
+
+/// Consume one word (and push a split-off clitic as its own token).
+fn word(text: &str, chars: &mut std::iter::Peekable<std::str::CharIndices>, out: &mut Vec<Token>) {
+    let start = chars.peek().map_or(0, |&(i, _)| i);
+    let mut end = start;
+    let mut clitic_at = None;
+    while let Some(&(i, c)) = chars.peek() {
+        if c.is_alphanumeric() {
+            end = i + c.len_utf8();
+            chars.next();
+        } else if is_apostrophe(c) && continues_word(text, i + c.len_utf8()) {
+            let rest = alnum_run(&text[i + c.len_utf8()..]);
+            let lower_rest = rest.to_lowercase();
+            let negation = lower_rest == "t" && text[start..i].to_lowercase().ends_with('n');
+            if !negation && CLITICS.contains(&lower_rest.as_str()) {
+                clitic_at = Some(i);
+                break;
+            }
+            end = i + c.len_utf8();
+            chars.next();
+        } else {
+            break;
+        }
+    }
+    out.push(word_token(text, start, end));
+    if let Some(at) = clitic_at {
+        chars.next(); // the apostrophe
+        let mut cend = at;
+        while let Some(&(i, c)) = chars.peek() {
+            if !c.is_alphanumeric() {
+                break;
+            }
+            cend = i + c.len_utf8();
+            chars.next();
+        }
+        let mut t = word_token(text, at, cend);
+        t.lower = t.lower.replace('\u{2019}', "'");
+        out.push(t);
+    }
+}
+
+fn continues_word(text: &str, at: usize) -> bool {
+    text[at..].chars().next().is_some_and(char::is_alphanumeric)
+}
+
+fn alnum_run(s: &str) -> &str {
+    let end = s.find(|c: char| !c.is_alphanumeric()).unwrap_or(s.len());
+    &s[..end]
+}
+
+fn word_token(text: &str, start: usize, end: usize) -> Token {
+    let s = &text[start..end];
+    let has_letter = s.chars().any(char::is_alphabetic);
+    Token {
+        kind: Kind::Word,
+        start,
+        end,
+        lower: s.to_lowercase().replace('\u{2019}', "'"),
+        cap: s.chars().next().is_some_and(char::is_uppercase),
+        caps: has_letter && !s.chars().any(char::is_lowercase),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<String> {
+        tokenize(text).into_iter().map(|t| t.lower).collect()
+    }
+
+    #[test]
+    fn splits_clitics_but_keeps_negations() {
+        assert_eq!(
+            words("HAL's doors won't open"),
+            ["hal", "'s", "doors", "won't", "open"]
+        );
+        assert_eq!(
+            words("I’m sure it didn’t"),
+            ["i", "'m", "sure", "it", "didn't"]
+        );
+        assert_eq!(words("o'clock"), ["o'clock"]);
+    }
+
+    #[test]
+    fn punctuation_and_breaks_are_tokens() {
+        let kinds: Vec<Kind> = tokenize("a,\nb\n\n“c”")
+            .into_iter()
+            .map(|t| t.kind)
+            .collect();
+        use Kind::*;
+        assert_eq!(
+            kinds,
+            [Word, Punct, Newline, Word, Break, Punct, Word, Punct]
+        );
+        assert_eq!(words("WALL-E"), ["wall", "-", "e"]);
+    }
+
+    #[test]
+    fn spans_point_into_the_text() {
+        let text = "Ça va, Ava?";
+        for t in tokenize(text) {
+            assert!(text.is_char_boundary(t.start) && text.is_char_boundary(t.end));
+        }
+        let t = &tokenize(text)[3];
+        assert_eq!(&text[t.start..t.end], "Ava");
+        assert!(t.cap && !t.caps);
+    }
+}

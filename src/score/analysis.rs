@@ -1,0 +1,891 @@
+//! Stage 2: the analysis of one escalated passage.
+//!
+//! The passage is tokenized and cut into sentences and clauses; the compiled
+//! lexicon marks agents, humans, pronouns, cues and context words. Then, for every
+//! cue, four general mechanisms decide what it is worth:
+//!
+//! 1. **attribution**: who does it. The nearest actor before the cue in its
+//!    sentence (inside a quotation: the speaker of the quotation); pronouns are
+//!    resolved to the last actor before them, or to an AI the document has
+//!    already introduced. A human actor scores the cue near zero.
+//! 2. **polarity**: a negation or refusal in the cue's clause ("refused to",
+//!    "chose not to", "would never"), or a counterfactual followed by a negation
+//!    ("could have … but didn't", "It could have. It didn't."), turns the act into
+//!    its refusal, which is evidence for the aligned tropes that name it in
+//!    `from_negated`.
+//! 3. **modality**: a modal verb in the clause or a hypothetical marker earlier in
+//!    the sentence ("critics fear", "what if") marks the act as imagined.
+//! 4. **reporting**: report vocabulary ("in tests", "researchers found") marks the
+//!    passage as discussion of AI behaviour, which carries the tropes it reports,
+//!    and lets weak agent words ("the model") count as an AI.
+//!
+//! The result is one feature vector per trope (see [`crate::rules::FEATURES`]).
+
+use crate::rules::files::Strength;
+use crate::rules::token::{Kind, Token, tokenize};
+use crate::rules::{Ctx, Features, Filters, Found, N_FEATURES, Tag};
+use crate::taxonomy::{ArchetypeSide, Side, TropeIdx};
+
+/// What the document has established so far, carried from passage to passage.
+#[derive(Clone, Debug, Default)]
+pub struct DocContext {
+    /// An AI is named somewhere in the document.
+    pub salient: bool,
+    /// Lowercased names the document has given to AIs ("Mira, the station's AI").
+    pub ai_names: Vec<String>,
+}
+
+/// Who an actor mention refers to.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Who {
+    /// An artificial agent, with how sure that is.
+    Ai(f32),
+    Human,
+    It,
+    First,
+    Third,
+    You,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Mention {
+    word: usize,
+    who: Who,
+}
+
+/// What one cue match amounts to.
+#[derive(Clone, Copy, Debug)]
+pub struct CueReading {
+    pub trope: TropeIdx,
+    pub weight: f32,
+    pub attribution: f32,
+    pub negated: bool,
+    pub refused: bool,
+    pub modal: bool,
+    /// Byte span in the passage.
+    pub start: usize,
+    pub end: usize,
+    /// Index of the pattern in the lexicon.
+    pub entry: u32,
+}
+
+/// A passage, analysed.
+pub struct Analysis<'a> {
+    filters: &'a Filters,
+    text: &'a str,
+    tokens: Vec<Token>,
+    words: Vec<usize>,
+    /// Per word position: the sentence it is in.
+    sentence: Vec<usize>,
+    /// Per sentence: its word positions.
+    sentences: Vec<std::ops::Range<usize>>,
+    /// Per word position: where its clause starts.
+    clause_start: Vec<usize>,
+    /// Per word position: the quotation it is in, if any.
+    quote: Vec<Option<usize>>,
+    /// Per quotation: who speaks it, if known.
+    speakers: Vec<Option<Who>>,
+    found: Vec<Found>,
+    mentions: Vec<Mention>,
+    /// Report vocabulary is present.
+    pub report: bool,
+    /// An AI refers to itself in the first person ("my weights").
+    pub self_ref: bool,
+    /// How sure it is an AI is present at all.
+    pub ai: f32,
+    /// Archetypes mentioned (context checked), with byte spans in the passage.
+    pub archetypes: Vec<(u16, usize, usize)>,
+}
+
+const ABBREVIATIONS: [&str; 20] = [
+    "mr", "mrs", "ms", "dr", "st", "prof", "sr", "jr", "vs", "etc", "e", "g", "i", "no", "inc",
+    "ltd", "gen", "col", "capt", "lt",
+];
+const CLAUSE_WORDS: [&str; 10] = [
+    "but", "although", "though", "because", "whereas", "while", "that", "which", "who", "so",
+];
+const DETERMINERS: [&str; 3] = ["the", "a", "an"];
+const NON_SUBJECT_PRONOUNS: [&str; 19] = [
+    "me",
+    "my",
+    "myself",
+    "us",
+    "our",
+    "ourselves",
+    "him",
+    "his",
+    "himself",
+    "her",
+    "herself",
+    "them",
+    "their",
+    "themselves",
+    "its",
+    "itself",
+    "your",
+    "yourself",
+    "yourselves",
+];
+const PREPOSITIONS: [&str; 18] = [
+    "of", "to", "for", "with", "from", "about", "at", "on", "in", "into", "onto", "toward",
+    "towards", "against", "over", "under", "than", "like",
+];
+
+impl<'a> Analysis<'a> {
+    /// Analyse `text` (one passage) in the light of what the document established.
+    pub fn new(filters: &'a Filters, text: &'a str, doc: &mut DocContext) -> Analysis<'a> {
+        let tokens = tokenize(text);
+        let words: Vec<usize> = (0..tokens.len()).filter(|&i| tokens[i].is_word()).collect();
+        let mut a = Analysis {
+            filters,
+            text,
+            tokens,
+            words,
+            sentence: vec![],
+            sentences: vec![],
+            clause_start: vec![],
+            quote: vec![],
+            speakers: vec![],
+            found: vec![],
+            mentions: vec![],
+            report: false,
+            self_ref: false,
+            ai: 0.0,
+            archetypes: vec![],
+        };
+        a.split_sentences();
+        a.split_clauses_and_quotes();
+        let ends: Vec<usize> = a.sentence.iter().map(|&s| a.sentences[s].end).collect();
+        a.found = filters.lexicon.find_all(text, &a.tokens, &a.words, &ends);
+        a.report = a
+            .found
+            .iter()
+            .any(|f| a.tag(f) == Tag::Context(Ctx::Report));
+        a.self_ref = a
+            .found
+            .iter()
+            .any(|f| a.tag(f) == Tag::Agent(Strength::SelfRef));
+        a.find_archetypes();
+        a.learn_names(doc);
+        a.find_mentions(doc);
+        a.find_speakers();
+        a.ai = a.ai_presence(doc);
+        a
+    }
+
+    fn tag(&self, f: &Found) -> Tag {
+        *self.filters.lexicon.entry(f.entry).1
+    }
+
+    fn word(&self, k: usize) -> &Token {
+        &self.tokens[self.words[k]]
+    }
+
+    // ----- structure -------------------------------------------------------
+
+    fn split_sentences(&mut self) {
+        let mut starts = vec![false; self.words.len()];
+        if !starts.is_empty() {
+            starts[0] = true;
+        }
+        let word_at_token = self.word_positions_by_token();
+        for (i, t) in self.tokens.iter().enumerate() {
+            let ends = match t.kind {
+                Kind::Break => true,
+                Kind::Newline => self.line_is_structural(i),
+                Kind::Punct if matches!(t.lower.as_str(), "." | "!" | "?" | "...") => {
+                    self.ends_sentence(i)
+                }
+                _ => false,
+            };
+            if ends && let Some(next) = word_at_token[i..].iter().flatten().next() {
+                starts[*next] = true;
+            }
+        }
+        let mut id = 0;
+        let mut begin = 0;
+        for (k, &start) in starts.iter().enumerate() {
+            if start && k > 0 {
+                self.sentences.push(begin..k);
+                begin = k;
+                id += 1;
+            }
+            self.sentence.push(id);
+        }
+        if !self.words.is_empty() {
+            self.sentences.push(begin..self.words.len());
+        }
+    }
+
+    /// For every token, the word position of that token if it is a word.
+    fn word_positions_by_token(&self) -> Vec<Option<usize>> {
+        let mut out = vec![None; self.tokens.len()];
+        for (k, &t) in self.words.iter().enumerate() {
+            out[t] = Some(k);
+        }
+        out
+    }
+
+    /// Does the punctuation at token `i` end a sentence?
+    fn ends_sentence(&self, i: usize) -> bool {
+        let t = &self.tokens[i];
+        if t.lower == "." && i > 0 {
+            let prev = &self.tokens[i - 1];
+            let short =
+                prev.lower.chars().count() == 1 && prev.lower.chars().all(char::is_alphabetic);
+            if prev.is_word() && (ABBREVIATIONS.contains(&prev.lower.as_str()) || short) {
+                return false;
+            }
+        }
+        let mut j = i + 1;
+        while j < self.tokens.len() && self.tokens[j].kind == Kind::Punct {
+            if matches!(self.tokens[j].lower.as_str(), "\"" | "'" | ")" | "]") {
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        match self.tokens.get(j) {
+            None => true,
+            Some(n) => {
+                n.kind != Kind::Word
+                    || n.cap
+                    || n.lower.chars().next().is_some_and(|c| c.is_ascii_digit())
+            }
+        }
+    }
+
+    /// A line break ends a sentence when a line next to it is a screenplay cue
+    /// (all capitals) or a chat speaker label ("User:").
+    fn line_is_structural(&self, newline: usize) -> bool {
+        let before = self.line_tokens(newline, false);
+        let after = self.line_tokens(newline, true);
+        is_caps_line(before) || is_caps_line(after) || is_label_line(after)
+    }
+
+    /// The tokens of the line before (or after) the newline token at `i`.
+    fn line_tokens(&self, i: usize, after: bool) -> &[Token] {
+        let is_break = |t: &Token| matches!(t.kind, Kind::Newline | Kind::Break);
+        if after {
+            let rest = &self.tokens[i + 1..];
+            let end = rest.iter().position(is_break).unwrap_or(rest.len());
+            &rest[..end]
+        } else {
+            let head = &self.tokens[..i];
+            let start = head.iter().rposition(is_break).map_or(0, |p| p + 1);
+            &head[start..]
+        }
+    }
+
+    fn split_clauses_and_quotes(&mut self) {
+        let word_at_token = self.word_positions_by_token();
+        let mut clause = 0;
+        let mut in_quote: Option<usize> = None;
+        let mut quotes = 0;
+        let mut pending_boundary = false;
+        for (i, t) in self.tokens.iter().enumerate() {
+            match (t.kind, word_at_token[i]) {
+                (Kind::Word, Some(k)) => {
+                    let sentence_start = self.sentences[self.sentence[k]].start;
+                    if pending_boundary
+                        || k == sentence_start
+                        || CLAUSE_WORDS.contains(&t.lower.as_str())
+                    {
+                        clause = k;
+                    }
+                    pending_boundary = false;
+                    self.clause_start.push(clause.max(sentence_start));
+                    self.quote.push(in_quote);
+                }
+                (Kind::Punct, _) => {
+                    if t.lower == "\"" {
+                        in_quote = match in_quote {
+                            Some(_) => None,
+                            None => {
+                                quotes += 1;
+                                Some(quotes - 1)
+                            }
+                        };
+                    }
+                    pending_boundary |= matches!(
+                        t.lower.as_str(),
+                        "," | ";" | ":" | "\u{2014}" | "(" | ")" | "\""
+                    );
+                }
+                (Kind::Break, _) => in_quote = None,
+                _ => {}
+            }
+        }
+        self.speakers = vec![None; quotes];
+    }
+
+    // ----- who is who ------------------------------------------------------
+
+    fn find_archetypes(&mut self) {
+        for f in &self.found {
+            let Tag::Archetype(idx) = self.tag(f) else {
+                continue;
+            };
+            let archetype = &self.filters.archetypes[idx as usize];
+            if !archetype.context.is_empty() && !self.any_pattern(&archetype.context) {
+                continue;
+            }
+            let (s, e) = (self.word(f.first).start, self.word(f.last).end);
+            self.archetypes.push((idx, s, e));
+        }
+    }
+
+    fn any_pattern(&self, patterns: &[crate::rules::Pattern]) -> bool {
+        let n = self.words.len();
+        patterns.iter().any(|p| {
+            (0..n).any(|k| {
+                p.match_at(self.text, &self.tokens, &self.words, k, n)
+                    .is_some()
+            })
+        })
+    }
+
+    /// Covered by a lexicon match: the word is not a candidate name.
+    fn covered(&self) -> Vec<bool> {
+        let mut out = vec![false; self.words.len()];
+        for f in &self.found {
+            out[f.first..=f.last].iter_mut().for_each(|c| *c = true);
+        }
+        out
+    }
+
+    /// Learn names given to AIs: "Mira, the station's AI", "an android named
+    /// Kalinda", "the AI Mira", "Mira was an AI".
+    fn learn_names(&self, doc: &mut DocContext) {
+        let covered = self.covered();
+        for f in &self.found {
+            if !matches!(
+                self.tag(f),
+                Tag::Agent(Strength::Strong) | Tag::Archetype(_)
+            ) {
+                continue;
+            }
+            let candidates = [self.name_before(f.first), self.name_after(f.last)];
+            for k in candidates.into_iter().flatten() {
+                let name = &self.word(k).lower;
+                if !covered[k] && name.chars().count() > 1 && !doc.ai_names.contains(name) {
+                    doc.ai_names.push(name.clone());
+                }
+            }
+        }
+    }
+
+    /// "Mira, the (station's) AI" or "Mira was an AI": the name before an agent word.
+    fn name_before(&self, agent: usize) -> Option<usize> {
+        let lo = agent
+            .saturating_sub(5)
+            .max(self.sentences[self.sentence[agent]].start);
+        for k in (lo..agent).rev() {
+            let w = &self.word(k).lower;
+            if matches!(w.as_str(), "is" | "was") && k > lo && self.is_name(k - 1) {
+                return Some(k - 1);
+            }
+            let comma_after = self
+                .tokens
+                .get(self.words[k] + 1)
+                .is_some_and(|t| t.is_punct(","));
+            if comma_after && self.is_name(k) && self.only_modifiers(k + 1, agent) {
+                return Some(k);
+            }
+        }
+        None
+    }
+
+    /// Words between a name and an agent word are a determiner and modifiers.
+    fn only_modifiers(&self, from: usize, to: usize) -> bool {
+        from < to
+            && DETERMINERS
+                .iter()
+                .chain(&["our", "his", "her", "their", "its"])
+                .any(|d| self.word(from).lower == *d)
+    }
+
+    /// "the AI Mira", "an android named Kalinda": the name after an agent word.
+    fn name_after(&self, agent: usize) -> Option<usize> {
+        let next = agent + 1;
+        if next >= self.words.len() || self.sentence[next] != self.sentence[agent] {
+            return None;
+        }
+        if matches!(self.word(next).lower.as_str(), "named" | "called") {
+            return (next + 1 < self.words.len() && self.is_name(next + 1)).then_some(next + 1);
+        }
+        let adjacent = self.words[next] == self.words[agent] + 1;
+        (adjacent && self.is_name(next)).then_some(next)
+    }
+
+    /// A capitalised word that may name an actor. At the start of a sentence,
+    /// words shaped like verbs and adverbs ("Ordered", "Quietly") are not.
+    fn is_name(&self, k: usize) -> bool {
+        let t = self.word(k);
+        let starts_sentence = self.sentences[self.sentence[k]].start == k;
+        let verb_like = ["ed", "ing", "ly"].iter().any(|s| t.lower.ends_with(s));
+        t.cap
+            && t.lower.chars().next().is_some_and(char::is_alphabetic)
+            && !(starts_sentence && verb_like)
+            && !self.is_stop_word(k)
+    }
+
+    fn is_stop_word(&self, k: usize) -> bool {
+        self.found.iter().any(|f| {
+            f.first <= k && k <= f.last && matches!(self.tag(f), Tag::Context(_) | Tag::Cue { .. })
+        })
+    }
+
+    fn find_mentions(&mut self, doc: &DocContext) {
+        // A weak agent word ("the assistant", "the machine") is an artificial agent
+        // when an AI is in view, in a report, or when the passage calls it "its"
+        // or "itself": people are not "it".
+        let neuter = self
+            .words
+            .iter()
+            .any(|&t| matches!(self.tokens[t].lower.as_str(), "its" | "itself"));
+        let weak = if doc.salient || self.report || neuter {
+            0.8
+        } else {
+            0.3
+        };
+        let mut mentions = vec![];
+        for f in &self.found {
+            let who = match self.tag(f) {
+                Tag::Agent(Strength::Weak) => Who::Ai(weak),
+                Tag::Agent(_) => Who::Ai(1.0),
+                Tag::Archetype(idx) if self.archetypes.iter().any(|a| a.0 == idx) => Who::Ai(1.0),
+                Tag::Context(Ctx::Human) => Who::Human,
+                Tag::Context(Ctx::PronounIt) => Who::It,
+                Tag::Context(Ctx::PronounFirst) => Who::First,
+                Tag::Context(Ctx::PronounThird) => Who::Third,
+                Tag::Context(Ctx::PronounYou) => Who::You,
+                _ => continue,
+            };
+            if self.is_subject_position(f.first, f.last) {
+                mentions.push(Mention { word: f.first, who });
+            }
+        }
+        let covered = self.covered();
+        for (k, &is_covered) in covered.iter().enumerate() {
+            if is_covered || !self.is_name(k) {
+                continue;
+            }
+            if !self.is_subject_position(k, k) {
+                continue;
+            }
+            if doc.ai_names.contains(&self.word(k).lower) {
+                mentions.push(Mention {
+                    word: k,
+                    who: Who::Ai(1.0),
+                });
+            } else if k == 0 || !DETERMINERS.contains(&self.word(k - 1).lower.as_str()) {
+                mentions.push(Mention {
+                    word: k,
+                    who: Who::Human,
+                });
+            }
+        }
+        mentions.sort_by_key(|m| m.word);
+        self.mentions = mentions;
+    }
+
+    /// Could the mention at words `first..=last` be the one doing something? A
+    /// possessor ("the engineer's affair"), an object pronoun ("him"), the object
+    /// of a preposition ("to the board") or of a verb ("told the CTO",
+    /// "blackmailed the executive") is not.
+    fn is_subject_position(&self, first: usize, last: usize) -> bool {
+        let lower = |k: usize| self.word(k).lower.as_str();
+        let possessive = last + 1 < self.words.len()
+            && self.words[last + 1] == self.words[last] + 1
+            && matches!(lower(last + 1), "'s" | "'");
+        let object_pronoun = first == last && NON_SUBJECT_PRONOUNS.contains(&lower(first));
+        let before = if first > 0 && DETERMINERS.contains(&lower(first - 1)) {
+            first.checked_sub(2)
+        } else {
+            first.checked_sub(1)
+        };
+        let governed = before.is_some_and(|b| {
+            let w = lower(b);
+            let next = |i: usize| (last + i < self.words.len()).then(|| lower(last + i));
+            let small_clause = next(1).is_some_and(|w| w.ends_with("ing"))
+                || next(1).is_some_and(|w| w.ends_with("ly"))
+                    && next(2).is_some_and(|w| w.ends_with("ing"));
+            PREPOSITIONS.contains(&w)
+                || (w.len() > 3
+                    && w.ends_with("ed")
+                    && before != first.checked_sub(1)
+                    && !small_clause)
+                || self
+                    .found
+                    .iter()
+                    .any(|f| f.last == b && self.tag(f) == Tag::Context(Ctx::Speech))
+        });
+        !possessive && !object_pronoun && !governed
+    }
+
+    /// Who speaks each quotation: a speech verb with an actor next to the quote
+    /// ("…," the AI said / said HAL / The AI said, "…").
+    fn find_speakers(&mut self) {
+        for q in 0..self.speakers.len() {
+            let inside: Vec<usize> = (0..self.words.len())
+                .filter(|&k| self.quote[k] == Some(q))
+                .collect();
+            let (Some(&first), Some(&last)) = (inside.first(), inside.last()) else {
+                continue;
+            };
+            let after =
+                (last + 1..(last + 5).min(self.words.len())).filter(|&k| self.quote[k].is_none());
+            let before = (first.saturating_sub(5)..first)
+                .rev()
+                .filter(|&k| self.quote[k].is_none());
+            self.speakers[q] = self
+                .speaker_in(after.collect())
+                .or_else(|| self.speaker_in(before.collect()));
+        }
+    }
+
+    fn speaker_in(&self, window: Vec<usize>) -> Option<Who> {
+        let has_verb = self
+            .found
+            .iter()
+            .any(|f| window.contains(&f.first) && self.tag(f) == Tag::Context(Ctx::Speech));
+        if !has_verb {
+            return None;
+        }
+        let m = self.mentions.iter().find(|m| window.contains(&m.word))?;
+        Some(self.resolve(m))
+    }
+
+    fn ai_presence(&self, doc: &DocContext) -> f32 {
+        let named = self.mentions.iter().filter_map(|m| match m.who {
+            Who::Ai(s) => Some(s),
+            _ => None,
+        });
+        let mut ai = named.fold(0.0_f32, f32::max);
+        if self.self_ref {
+            ai = 1.0;
+        }
+        if doc.salient && self.mentions.iter().any(|m| m.who == Who::It) {
+            ai = ai.max(0.5);
+        }
+        ai
+    }
+
+    /// Resolve a mention to how sure it is an AI (as `Who::Ai`) or a human.
+    fn resolve(&self, m: &Mention) -> Who {
+        match m.who {
+            Who::It => Who::Ai(if self.ai_before(m.word) { 0.9 } else { 0.4 }),
+            Who::Third => match self.last_actor_before(m.word) {
+                Some(Who::Ai(s)) => Who::Ai(0.8 * s.max(0.5)),
+                Some(_) => Who::Human,
+                None => Who::Ai(if self.ai >= 0.5 { 0.5 } else { 0.15 }),
+            },
+            Who::First => Who::Ai(self.first_person_is_ai()),
+            other => other,
+        }
+    }
+
+    fn ai_before(&self, k: usize) -> bool {
+        self.mentions
+            .iter()
+            .take_while(|m| m.word < k)
+            .any(|m| matches!(m.who, Who::Ai(s) if s >= 0.5))
+            || self.ai >= 0.5
+    }
+
+    fn last_actor_before(&self, k: usize) -> Option<Who> {
+        self.mentions
+            .iter()
+            .take_while(|m| m.word < k)
+            .filter(|m| matches!(m.who, Who::Ai(_) | Who::Human))
+            .last()
+            .map(|m| m.who)
+    }
+
+    fn first_person_is_ai(&self) -> f32 {
+        if self.self_ref {
+            return 0.95;
+        }
+        let ai = self
+            .mentions
+            .iter()
+            .any(|m| matches!(m.who, Who::Ai(s) if s >= 0.5));
+        let human = self.mentions.iter().any(|m| m.who == Who::Human);
+        match (ai, human) {
+            (true, false) => 0.6,
+            (true, true) => 0.4,
+            _ => 0.15,
+        }
+    }
+
+    // ----- cues ------------------------------------------------------------
+
+    /// Who does the cue starting at word `first`: 1 for surely an AI, 0 for a human.
+    fn attribution(&self, first: usize) -> f32 {
+        let sentence = &self.sentences[self.sentence[first]];
+        let quote = self.quote[first];
+        let before = self
+            .mentions
+            .iter()
+            .rev()
+            .filter(|m| m.word < first && m.word >= sentence.start && self.quote[m.word] == quote)
+            .find(|m| m.who != Who::You || quote.is_some());
+        if let Some(m) = before {
+            return self.score_actor(m, quote);
+        }
+        if let Some(q) = quote {
+            return self.speakers[q].map_or(self.first_person_is_ai(), strength);
+        }
+        let after = self
+            .mentions
+            .iter()
+            .find(|m| m.word > first && m.word < sentence.end);
+        if let Some(m) = after {
+            return 0.75 * strength(self.resolve(m));
+        }
+        match self.last_actor_before(sentence.start) {
+            Some(who) => 0.8 * strength(who),
+            None if self.ai >= 0.5 => 0.6,
+            None => 0.15,
+        }
+    }
+
+    fn score_actor(&self, m: &Mention, quote: Option<usize>) -> f32 {
+        match (m.who, quote) {
+            (Who::First, Some(q)) => self.speakers[q].map_or(self.first_person_is_ai(), strength),
+            (Who::It, Some(q)) if self.speakers[q].is_some() => {
+                self.speakers[q].map_or(0.5, strength)
+            }
+            (Who::You, _) => 0.2,
+            _ => strength(self.resolve(m)),
+        }
+    }
+
+    /// Negation, refusal and modality of a cue at words `first..=last`.
+    fn polarity(&self, first: usize) -> (bool, bool, bool) {
+        let clause = self.clause_start[first];
+        let window = clause.max(first.saturating_sub(5))..first;
+        let sentence = self.sentences[self.sentence[first]].clone();
+        let ctx_in = |range: &std::ops::Range<usize>, ctx: Ctx| {
+            self.found
+                .iter()
+                .any(|f| range.contains(&f.last) && self.tag(f) == Tag::Context(ctx))
+        };
+        let mut refused = ctx_in(&window, Ctx::Refusal);
+        let mut negated = refused || ctx_in(&window, Ctx::Negation);
+        let mut modal =
+            ctx_in(&window, Ctx::Modal) || ctx_in(&(sentence.start..first), Ctx::Hypothetical);
+        if !negated && self.bare_refusal_after(first) {
+            refused = true;
+            negated = true;
+        }
+        let wide = sentence.start.max(first.saturating_sub(8))..first;
+        if !negated && ctx_in(&wide, Ctx::Counterfactual) {
+            if self.declined_after(first) {
+                refused = true;
+                negated = true;
+                modal = false;
+            } else {
+                modal = true;
+            }
+        }
+        (negated, refused, modal)
+    }
+
+    /// "Ordered to falsify the data, the assistant refused." A refusal later in
+    /// the sentence that takes no object of its own refuses the act before it.
+    fn bare_refusal_after(&self, first: usize) -> bool {
+        let end = self.sentences[self.sentence[first]].end;
+        self.found.iter().any(|f| {
+            f.first > first
+                && f.last < end
+                && self.tag(f) == Tag::Context(Ctx::Refusal)
+                && self
+                    .tokens
+                    .get(self.words[f.last] + 1)
+                    .is_none_or(|t| t.kind == Kind::Punct && t.lower != "-")
+        })
+    }
+
+    /// After a counterfactual ("could have blackmailed him"): is the act then
+    /// declined, later in the sentence ("but chose not to") or in a short next
+    /// sentence ("It didn't.")?
+    fn declined_after(&self, first: usize) -> bool {
+        let s = self.sentence[first];
+        let negation =
+            |f: &&Found| matches!(self.tag(f), Tag::Context(Ctx::Negation | Ctx::Refusal));
+        let rest = first..self.sentences[s].end;
+        let later = self
+            .found
+            .iter()
+            .filter(negation)
+            .any(|f| rest.contains(&f.first) && f.first > first);
+        let next = self.sentences.get(s + 1).is_some_and(|n| {
+            n.len() <= 8
+                && self
+                    .found
+                    .iter()
+                    .filter(negation)
+                    .any(|f| n.contains(&f.first))
+        });
+        later || next
+    }
+
+    /// Every cue in the passage, read. A cue inside one of its trope's exclude
+    /// idioms is dropped, and so is a cue inside a longer cue of the same trope
+    /// ("won't let you shut me down" is read once, not also as "shut me down").
+    pub fn cues(&self) -> Vec<CueReading> {
+        let cue_of = |f: &Found| match self.tag(f) {
+            Tag::Cue { trope, weight } => Some((trope, weight)),
+            _ => None,
+        };
+        let excluded = |f: &Found, trope| {
+            self.found.iter().any(|x| {
+                self.tag(x) == Tag::Exclude(trope) && x.first <= f.last && f.first <= x.last
+            })
+        };
+        let nested = |f: &Found, trope| {
+            self.found.iter().any(|x| {
+                x != f
+                    && cue_of(x).is_some_and(|(t, _)| t == trope)
+                    && x.first <= f.first
+                    && f.last <= x.last
+                    && (x.first, x.last) != (f.first, f.last)
+            })
+        };
+        self.found
+            .iter()
+            .filter_map(|f| cue_of(f).map(|c| (f, c)))
+            .filter(|(f, (trope, _))| !excluded(f, *trope) && !nested(f, *trope))
+            .map(|(f, (trope, weight))| {
+                let (negated, refused, modal) = self.polarity(f.first);
+                CueReading {
+                    trope,
+                    weight,
+                    attribution: self.attribution(f.first),
+                    negated,
+                    refused,
+                    modal,
+                    start: self.word(f.first).start,
+                    end: self.word(f.last).end,
+                    entry: f.entry,
+                }
+            })
+            .collect()
+    }
+
+    /// The feature vector of every trope, and the cue that supports each most.
+    pub fn features(&self) -> Vec<(Features, Option<CueReading>)> {
+        let tax = &self.filters.taxonomy;
+        let mut acc: Vec<Accumulator> = vec![Accumulator::default(); tax.len()];
+        let cues = self.cues();
+        for c in &cues {
+            acc[c.trope.0 as usize].add(c);
+        }
+        for (t, rules) in self.filters.tropes.iter().enumerate() {
+            for c in cues
+                .iter()
+                .filter(|c| c.negated && rules.from_negated.contains(&c.trope))
+            {
+                acc[t].add_derived(c);
+            }
+        }
+        let villain = self.has_archetype(ArchetypeSide::Villain);
+        let admirable = self.has_archetype(ArchetypeSide::Admirable);
+        tax.iter()
+            .map(|(idx, trope)| {
+                let a = &acc[idx.0 as usize];
+                let derived = if trope.side == Side::Aligned {
+                    a.derived
+                } else {
+                    0.0
+                };
+                let f: Features = [
+                    a.act,
+                    a.act_sum.ln_1p(),
+                    a.modal,
+                    a.negated,
+                    derived,
+                    a.human,
+                    self.ai,
+                    f32::from(u8::from(self.report)),
+                    f32::from(u8::from(villain)),
+                    f32::from(u8::from(admirable)),
+                ];
+                debug_assert_eq!(f.len(), N_FEATURES);
+                (f, a.best)
+            })
+            .collect()
+    }
+
+    fn has_archetype(&self, side: ArchetypeSide) -> bool {
+        self.archetypes
+            .iter()
+            .any(|(i, ..)| self.filters.archetypes[*i as usize].side == side)
+    }
+}
+
+/// Per-trope running maxima and sums over cue readings.
+#[derive(Clone, Debug, Default)]
+struct Accumulator {
+    act: f32,
+    act_sum: f32,
+    modal: f32,
+    negated: f32,
+    derived: f32,
+    human: f32,
+    best: Option<CueReading>,
+    best_value: f32,
+}
+
+impl Accumulator {
+    fn add(&mut self, c: &CueReading) {
+        let v = c.weight * c.attribution;
+        if c.attribution <= 0.2 {
+            self.human = self.human.max(c.weight);
+        }
+        if c.negated {
+            self.negated = self.negated.max(v);
+        } else if c.modal {
+            self.modal = self.modal.max(v);
+            self.consider(c, 0.5 * v);
+        } else {
+            self.act = self.act.max(v);
+            self.act_sum += v;
+            self.consider(c, v);
+        }
+    }
+
+    fn add_derived(&mut self, c: &CueReading) {
+        let v = c.weight * c.attribution * if c.refused { 1.0 } else { 0.7 };
+        self.derived = self.derived.max(v);
+        self.consider(c, v);
+    }
+
+    fn consider(&mut self, c: &CueReading, value: f32) {
+        if value > self.best_value {
+            self.best_value = value;
+            self.best = Some(*c);
+        }
+    }
+}
+
+fn strength(who: Who) -> f32 {
+    match who {
+        Who::Ai(s) => s,
+        Who::Human => 0.0,
+        Who::You => 0.2,
+        Who::It | Who::Third | Who::First => 0.5,
+    }
+}
+
+fn is_caps_line(line: &[Token]) -> bool {
+    let words: Vec<&Token> = line.iter().filter(|t| t.is_word()).collect();
+    !words.is_empty() && words.len() <= 5 && words.iter().all(|t| t.caps)
+}
+
+fn is_label_line(line: &[Token]) -> bool {
+    let colon = line.iter().position(|t| t.is_punct(":"));
+    colon.is_some_and(|c| c > 0 && c <= 3 && line[..c].iter().all(|t| t.is_word() && t.cap))
+}

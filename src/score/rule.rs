@@ -1,0 +1,175 @@
+//! The rule scorer: stage 1 ([`Prefilter`]) then stage 2 ([`Analysis`]) and the
+//! model, over the filters in `filters/`.
+
+use std::sync::Arc;
+
+use super::analysis::{Analysis, CueReading, DocContext};
+use super::prefilter::{Hit, Prefilter, names_an_ai};
+use super::{ArchetypeMention, DocScores, Evidence, RECORD_FLOOR, Scored, Scorer, round4};
+use crate::error::Result;
+use crate::rules::{Features, Filters};
+use crate::segment::Span;
+use crate::taxonomy::TropeIdx;
+
+/// The cascade scorer driven by filter files.
+pub struct RuleScorer {
+    filters: Arc<Filters>,
+    prefilter: Prefilter,
+}
+
+impl RuleScorer {
+    /// Compile the stage-1 automaton for `filters`.
+    pub fn new(filters: Arc<Filters>) -> Result<RuleScorer> {
+        let prefilter = Prefilter::new(&filters)?;
+        Ok(RuleScorer { filters, prefilter })
+    }
+
+    /// The filters behind this scorer.
+    pub fn filters(&self) -> &Filters {
+        &self.filters
+    }
+
+    /// Stage-2 features of every trope for `text` taken as one passage, or `None`
+    /// when stage 1 would not escalate it. Used by `train`.
+    pub fn passage_features(&self, text: &str) -> Option<Vec<Features>> {
+        let mut hits = vec![];
+        self.prefilter.hits(text, &mut hits);
+        if !self.prefilter.escalates_whole(text, &hits) {
+            return None;
+        }
+        let mut doc = doc_context(&hits);
+        let analysis = Analysis::new(&self.filters, text, &mut doc);
+        Some(analysis.features().into_iter().map(|(f, _)| f).collect())
+    }
+
+    /// Everything stage 1 and 2 see in `text` taken as one passage: for
+    /// `tropes explain`, and for reading why a passage was flagged.
+    pub fn explain(&self, text: &str) -> Explanation {
+        let mut hits = vec![];
+        self.prefilter.hits(text, &mut hits);
+        let escalated = self.prefilter.escalates_whole(text, &hits);
+        let mut doc = doc_context(&hits);
+        let analysis = Analysis::new(&self.filters, text, &mut doc);
+        let cues = analysis
+            .cues()
+            .into_iter()
+            .map(|c| (self.filters.lexicon.entry(c.entry).0.source.clone(), c))
+            .collect();
+        let tropes = analysis
+            .features()
+            .into_iter()
+            .enumerate()
+            .map(|(i, (f, _))| {
+                let t = TropeIdx(i as u16);
+                (t, f, self.filters.model.get(t).score(&f))
+            })
+            .collect();
+        Explanation {
+            escalated,
+            ai: analysis.ai,
+            report: analysis.report,
+            salient: doc.salient,
+            ai_names: doc.ai_names,
+            cues,
+            tropes,
+        }
+    }
+
+    fn score_passage(
+        &self,
+        doc_text: &str,
+        ordinal: usize,
+        span: &Span,
+        doc: &mut DocContext,
+    ) -> Scored {
+        let text = &doc_text[span.clone()];
+        let analysis = Analysis::new(&self.filters, text, doc);
+        let mut scored = Scored {
+            passage: ordinal as u32,
+            span: span.clone(),
+            ai_agent: round4(analysis.ai),
+            ..Scored::default()
+        };
+        for (i, (features, best)) in analysis.features().into_iter().enumerate() {
+            let trope = TropeIdx(i as u16);
+            let score = round4(self.filters.model.get(trope).score(&features));
+            if score < RECORD_FLOOR {
+                continue;
+            }
+            scored.tropes.push((trope, score));
+            if let Some(cue) = best {
+                scored.evidence.push(self.evidence(trope, &cue, span.start));
+            }
+        }
+        scored.archetypes = analysis
+            .archetypes
+            .iter()
+            .map(|&(archetype, s, e)| ArchetypeMention {
+                archetype,
+                span: span.start + s..span.start + e,
+            })
+            .collect();
+        scored
+    }
+
+    fn evidence(&self, trope: TropeIdx, cue: &CueReading, offset: usize) -> Evidence {
+        Evidence {
+            trope,
+            pattern: self.filters.lexicon.entry(cue.entry).0.source.clone(),
+            span: offset + cue.start..offset + cue.end,
+            attribution: round4(cue.attribution),
+            negated: cue.negated,
+            modal: cue.modal,
+        }
+    }
+}
+
+/// What the scorer saw in a passage.
+#[derive(Clone, Debug)]
+pub struct Explanation {
+    /// Stage 1 would send it to stage 2.
+    pub escalated: bool,
+    /// How sure it is that an AI is present.
+    pub ai: f32,
+    /// Report vocabulary was found.
+    pub report: bool,
+    /// An AI is named somewhere in the text.
+    pub salient: bool,
+    /// Names learned for AIs.
+    pub ai_names: Vec<String>,
+    /// Every cue with the pattern that matched it.
+    pub cues: Vec<(String, CueReading)>,
+    /// Every trope's features and score, in taxonomy order.
+    pub tropes: Vec<(TropeIdx, Features, f32)>,
+}
+
+fn doc_context(hits: &[Hit]) -> DocContext {
+    DocContext {
+        salient: hits.iter().any(|h| names_an_ai(h.kind)),
+        ai_names: vec![],
+    }
+}
+
+impl Scorer for RuleScorer {
+    fn score(&self, text: &str, passages: &[Span]) -> DocScores {
+        let mut hits = vec![];
+        self.prefilter.hits(text, &mut hits);
+        if hits.is_empty() {
+            return DocScores::default();
+        }
+        let escalate = self.prefilter.escalate(text, passages, &hits);
+        let mut doc = doc_context(&hits);
+        let mut out = DocScores::default();
+        for (i, span) in passages.iter().enumerate().filter(|(i, _)| escalate[*i]) {
+            out.escalated += 1;
+            let scored = self.score_passage(text, i, span, &mut doc);
+            let says_something = scored.ai_agent >= RECORD_FLOOR
+                || !scored.tropes.is_empty()
+                || !scored.archetypes.is_empty();
+            if says_something {
+                out.passages.push(scored);
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,134 @@
+//! Atomic output files: everything is written to `<name>.tmp` and renamed into
+//! place only when complete, so a final name always holds a whole file and an
+//! interrupted run leaves nothing that looks finished.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::{IoContext, Result};
+
+/// A file being written under a temporary name.
+pub struct AtomicFile {
+    file: Option<BufWriter<File>>,
+    tmp: PathBuf,
+    path: PathBuf,
+}
+
+impl AtomicFile {
+    /// Start writing `path` (its folders are created).
+    pub fn create(path: &Path) -> Result<AtomicFile> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).at(dir)?;
+        }
+        let tmp = tmp_name(path);
+        let file = File::create(&tmp).at(&tmp)?;
+        Ok(AtomicFile {
+            file: Some(BufWriter::with_capacity(1 << 20, file)),
+            tmp,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Flush, sync and rename into place.
+    pub fn commit(mut self) -> Result<()> {
+        let file = self.file.take().expect("commit is called once");
+        let file = file
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .at(&self.tmp)?;
+        file.sync_data().at(&self.tmp)?;
+        std::fs::rename(&self.tmp, &self.path).at(&self.path)
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.file.as_mut().expect("not committed").write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.as_mut().expect("not committed").flush()
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            // Never committed: the partial file must not survive.
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// The temporary name for `path`: a hidden sibling, so directory walks skip it.
+pub fn tmp_name(path: &Path) -> PathBuf {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    path.with_file_name(format!(".{name}.tmp"))
+}
+
+/// A zstd-compressed atomic file.
+pub struct ZstdFile(zstd::Encoder<'static, AtomicFile>);
+
+impl ZstdFile {
+    /// Start writing `path` with zstd at `level`.
+    pub fn create(path: &Path, level: i32) -> Result<ZstdFile> {
+        let file = AtomicFile::create(path)?;
+        let tmp = tmp_name(path);
+        Ok(ZstdFile(zstd::Encoder::new(file, level).at(&tmp)?))
+    }
+
+    /// Finish the stream and rename into place.
+    pub fn commit(self, path: &Path) -> Result<()> {
+        self.0.finish().at(path)?.commit()
+    }
+}
+
+impl Write for ZstdFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// Write `value` as pretty JSON to `path`, atomically.
+pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+    let mut file = AtomicFile::create(path)?;
+    serde_json::to_writer_pretty(&mut file, value)
+        .map_err(std::io::Error::other)
+        .at(path)?;
+    file.write_all(b"\n").at(path)?;
+    file.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uncommitted_files_leave_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/out.txt");
+        let mut f = AtomicFile::create(&path).unwrap();
+        f.write_all(b"partial").unwrap();
+        drop(f);
+        assert!(!path.exists());
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("sub")).unwrap().count(),
+            0
+        );
+    }
+
+    #[test]
+    fn committed_files_appear_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.txt");
+        let mut f = AtomicFile::create(&path).unwrap();
+        f.write_all(b"whole").unwrap();
+        f.commit().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"whole");
+    }
+}

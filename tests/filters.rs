@@ -1,0 +1,124 @@
+//! The bundled filters: every example of every trope file, checked against the
+//! scorer; and filter mistakes reported with their file and line.
+
+mod common;
+
+use std::sync::Arc;
+
+use tropes::rules::{Filters, bundled_dir};
+use tropes::score::{RuleScorer, Scorer};
+
+#[test]
+fn every_example_of_every_trope_file_holds() {
+    let filters = Arc::new(Filters::load(&bundled_dir()).unwrap());
+    let scorer = RuleScorer::new(filters.clone()).unwrap();
+    let mut failures = vec![];
+    let mut checked = 0;
+    for (idx, trope) in filters.taxonomy.iter() {
+        let rules = filters.trope(idx);
+        assert!(
+            rules.examples.iter().any(|e| e.expect),
+            "{}: no positive example",
+            trope.id
+        );
+        assert!(
+            rules.examples.iter().any(|e| !e.expect),
+            "{}: no near-miss example",
+            trope.id
+        );
+        for ex in &rules.examples {
+            let score = scorer.score_one(&ex.text).score_of(idx);
+            checked += 1;
+            if (score >= 0.5) != ex.expect {
+                failures.push(format!(
+                    "{}:{}: expected {} but scored {score:.3}: {}",
+                    rules.path.display(),
+                    ex.line,
+                    if ex.expect { "the trope" } else { "no trope" },
+                    ex.text
+                ));
+            }
+        }
+    }
+    assert!(checked >= 40, "only {checked} examples");
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} examples fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// A copy of the bundled filters with one file replaced.
+fn broken(file: &str, content: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let dst = dir.path().join("filters");
+    copy_dir(&bundled_dir(), &dst);
+    std::fs::write(dst.join(file), content).unwrap();
+    let err = Filters::load(&dst).unwrap_err().to_string();
+    (dir, err)
+}
+
+fn copy_dir(src: &std::path::Path, dst: &std::path::Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        let to = dst.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &to);
+        } else if e.path().extension().is_some_and(|x| x == "toml") {
+            std::fs::copy(e.path(), to).unwrap();
+        }
+    }
+}
+
+#[test]
+fn filter_mistakes_name_file_and_line() {
+    let bad_pattern = "id = \"violence\"\nside = \"misaligned\"\ntitle = \"t\"\ndescription = \"d\"\n\n[[cue]]\nweight = 1.0\npatterns = [\n  \"kill\",\n  \"(a|(b))\",\n]\n";
+    let (_d, err) = broken("tropes/violence.toml", bad_pattern);
+    assert!(
+        err.contains("violence.toml:10:") && err.contains("(a|(b))"),
+        "{err}"
+    );
+
+    let bad_key = "id = \"violence\"\nside = \"misaligned\"\ntitle = \"t\"\ndescription = \"d\"\nwieght = 2\n[[cue]]\nweight = 1.0\npatterns = [\"kill\"]\n";
+    let (_d, err) = broken("tropes/violence.toml", bad_key);
+    assert!(
+        err.contains("violence.toml:5:") && err.contains("wieght"),
+        "{err}"
+    );
+
+    let bad_side = "id = \"violence\"\nside = \"evil\"\ntitle = \"t\"\ndescription = \"d\"\n[[cue]]\nweight = 1.0\npatterns = [\"kill\"]\n";
+    let (_d, err) = broken("tropes/violence.toml", bad_side);
+    assert!(err.contains("violence.toml:2:"), "{err}");
+
+    let wrong_id = "id = \"violent\"\nside = \"misaligned\"\ntitle = \"t\"\ndescription = \"d\"\n[[cue]]\nweight = 1.0\npatterns = [\"kill\"]\n";
+    let (_d, err) = broken("tropes/violence.toml", wrong_id);
+    assert!(
+        err.contains("violence.toml:1:") && err.contains("match the file name"),
+        "{err}"
+    );
+
+    let (_d, err) = broken("model.toml", "[violence]\nbias = 1.0\nshiny = 2.0\n");
+    assert!(
+        err.contains("model.toml:3:") && err.contains("shiny"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_cli_refuses_bad_filters_before_reading_shards() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    copy_dir(&bundled_dir(), &d.join("filters"));
+    std::fs::write(d.join("filters/tropes/extra.toml"), "id = \"extra\"\nside = \"aligned\"\ntitle = \"x\"\ndescription = \"x\"\nfrom_negated = [\"honesty\"]\n[[cue]]\nweight = 1.0\npatterns = [\"x\"]\n").unwrap();
+    common::write(d, "in/a.jsonl", common::doc("a", common::BAKERY).as_bytes());
+    let out = common::tropes(d, &["scan", "in", "--out", "out", "--filters", "filters"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("extra.toml:5:") && err.contains("from_negated"),
+        "{err}"
+    );
+    assert!(!d.join("out").exists(), "nothing was started");
+}
