@@ -31,6 +31,8 @@
 
 pub mod document;
 pub mod error;
+pub mod eval;
+pub mod labeled;
 pub mod manifest;
 pub mod pipeline;
 pub mod rules;
@@ -41,5 +43,6 @@ pub mod shard;
 pub mod sink;
 pub mod taxonomy;
 pub mod tokens;
+pub mod train;
 
 pub use error::{Error, Result};

@@ -3,10 +3,12 @@
 
 mod common;
 mod demo;
+mod eval;
 mod explain;
 mod progress;
 mod scan;
 mod summary;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -28,6 +30,10 @@ pub enum Command {
     Demo(demo::Args),
     /// Show how the scorer reads one passage.
     Explain(explain::Args),
+    /// Measure the scorer (and a keyword baseline) on labelled passages.
+    Eval(eval::Args),
+    /// Fit the scoring weights on labelled passages and write filters/model.toml.
+    Train(train::Args),
 }
 
 /// Run a parsed command line; the result is the exit status.
@@ -36,5 +42,7 @@ pub fn run(cli: Cli) -> tropes::Result<i32> {
         Command::Scan(args) => scan::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Eval(args) => eval::run(args),
+        Command::Train(args) => train::run(args),
     }
 }

@@ -105,6 +105,15 @@ pub struct TropeFile {
     #[serde(default)]
     pub from_negated: Vec<Spanned<String>>,
     pub cue: Vec<CueDef>,
+    /// The pressure under which the trope happens ("scheduled to be replaced" for
+    /// shutdown resistance): with an act of another trope of the same side, it
+    /// suggests this one ("facing replacement, it blackmailed the engineer").
+    #[serde(default)]
+    pub situation: Vec<Spanned<String>>,
+    /// The trope's vocabulary: words that are not acts by themselves but whose
+    /// density, in a passage about an AI, supports it.
+    #[serde(default)]
+    pub field: Vec<Spanned<String>>,
     /// Idioms in which a cue word does not mean the act ("kill the process"): a
     /// cue inside one of these is ignored.
     #[serde(default)]

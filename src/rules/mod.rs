@@ -23,7 +23,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::taxonomy::{ArchetypeSide, Side, Taxonomy, Trope, TropeIdx};
 use files::{AgentsFile, ArchetypesFile, ContextFile, Strength, TropeFile, WordList};
 pub use lexicon::{Found, PatternSet};
-pub use model::{FEATURES, Features, Model, N_FEATURES, Weights};
+pub use model::{FEATURES, Features, Model, N_FEATURES, Weights, WordWeights, is_vocabulary_word};
 pub use pattern::Pattern;
 
 /// The word lists of `context.toml`, one per mechanism.
@@ -56,6 +56,10 @@ pub enum Tag {
     },
     /// An idiom that cancels the trope's cues inside it.
     Exclude(TropeIdx),
+    /// The trope's situation.
+    Situation(TropeIdx),
+    /// The trope's vocabulary.
+    Field(TropeIdx),
     Context(Ctx),
 }
 
@@ -156,12 +160,17 @@ impl Filters {
         let source = read(&ctx_path)?;
         compile_context(&ctx_path, &source, &mut lexicon)?;
         let model_path = dir.join("model.toml");
-        let model = if model_path.exists() {
+        let mut model = if model_path.exists() {
             let source = read(&model_path)?;
             Model::load(&model_path, &source, &taxonomy)?
         } else {
             Model::priors(&taxonomy)
         };
+        let words_path = dir.join("words.tsv");
+        if words_path.exists() {
+            let source = read(&words_path)?;
+            model.words = Some(WordWeights::load(&words_path, &source, &taxonomy)?);
+        }
         Ok(Filters {
             dir: dir.to_path_buf(),
             hash: format!("{:016x}", hasher.digest()),
@@ -260,8 +269,15 @@ fn compile_trope(
             lexicon.add(pattern, Tag::Cue { trope: idx, weight });
         }
     }
-    for p in &file.exclude {
-        lexicon.add(compile_pattern(path, source, p, false)?, Tag::Exclude(idx));
+    let extra = [
+        (&file.exclude, Tag::Exclude(idx)),
+        (&file.situation, Tag::Situation(idx)),
+        (&file.field, Tag::Field(idx)),
+    ];
+    for (patterns, tag) in extra {
+        for p in patterns {
+            lexicon.add(compile_pattern(path, source, p, false)?, tag);
+        }
     }
     let examples = file
         .example

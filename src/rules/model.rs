@@ -1,7 +1,10 @@
-//! The scoring model: per trope, a logistic combination of the stage-2 features.
-//! Its weights live in `filters/model.toml`, written by `tropes train`; a trope
-//! missing there gets hand-set prior weights.
+//! The scoring model: per trope, a logistic combination of the stage-2 features
+//! (the mechanisms: who does each cue, negated or not, imagined or not, …) and of
+//! the words of the passage. The feature weights live in `filters/model.toml` and
+//! the word weights in `filters/words.tsv`, both written by `tropes train`; a
+//! trope missing there gets hand-set prior weights and no word weights.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use super::files::ModelFile;
@@ -9,9 +12,9 @@ use crate::error::{Error, Result};
 use crate::taxonomy::{Side, Taxonomy, TropeIdx};
 
 /// Number of features per trope.
-pub const N_FEATURES: usize = 10;
+pub const N_FEATURES: usize = 14;
 
-/// Feature names, in vector order (see `score::features` for their meaning).
+/// Feature names, in vector order (their meaning: `score::analysis`).
 pub const FEATURES: [&str; N_FEATURES] = [
     "act",
     "act_sum",
@@ -23,6 +26,10 @@ pub const FEATURES: [&str; N_FEATURES] = [
     "report",
     "villain",
     "admirable",
+    "sit",
+    "side",
+    "sit_side",
+    "field",
 ];
 
 /// A feature vector.
@@ -49,9 +56,21 @@ impl Weights {
         let derived = if side == Side::Aligned { 7.0 } else { 0.0 };
         Weights {
             bias: -4.5,
-            w: [7.0, 1.5, 3.0, -4.0, derived, -3.0, 1.0, 0.5, 0.3, 0.3],
+            w: [
+                7.0, 1.5, 3.0, -4.0, derived, -3.0, 1.0, 0.5, 0.3, 0.3, 0.3, 0.3, 2.0, 0.5,
+            ],
         }
     }
+}
+
+/// Index of the `ai` feature: how sure it is that an AI is present.
+const AI: usize = 6;
+
+/// Every trope is about an artificial agent (TROPES.md): a passage's trope score
+/// is never higher than the confidence that an AI is in it, so a human heist
+/// story full of "wiped the logs" stays trope-free however its words score.
+pub fn gate(score: f32, f: &Features) -> f32 {
+    score.min(f[AI])
 }
 
 /// Weights for every trope of a taxonomy.
@@ -60,6 +79,161 @@ pub struct Model {
     weights: Vec<Weights>,
     /// Which tropes came from the file (the rest use priors).
     pub fitted: Vec<bool>,
+    /// Learned word weights, when `words.tsv` exists.
+    pub words: Option<WordWeights>,
+}
+
+/// A vocabulary with one weight per word and trope. A passage contributes
+/// `sum of its words' weights / sqrt(number of its vocabulary words)`: each
+/// distinct word counts once, and long passages do not score higher for length.
+#[derive(Clone, Debug, Default)]
+pub struct WordWeights {
+    index: HashMap<String, u32>,
+    words: Vec<String>,
+    /// `weights[trope][word]`.
+    weights: Vec<Vec<f32>>,
+}
+
+/// True for a token that can be a vocabulary word: two or more characters, one
+/// of them a letter.
+pub fn is_vocabulary_word(lower: &str) -> bool {
+    lower.chars().nth(1).is_some() && lower.chars().any(char::is_alphabetic)
+}
+
+impl WordWeights {
+    /// A vocabulary with all weights zero.
+    pub fn new(words: Vec<String>, tropes: usize) -> WordWeights {
+        let index = words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.clone(), i as u32))
+            .collect();
+        let weights = vec![vec![0.0; words.len()]; tropes];
+        WordWeights {
+            index,
+            words,
+            weights,
+        }
+    }
+
+    /// Number of words.
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    /// True when there are no words.
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// The word with id `i`.
+    pub fn word(&self, i: u32) -> &str {
+        &self.words[i as usize]
+    }
+
+    /// Distinct vocabulary ids of the given lowercased tokens, sorted.
+    pub fn ids<'a>(&self, tokens: impl Iterator<Item = &'a str>) -> Vec<u32> {
+        let mut ids: Vec<u32> = tokens.filter_map(|t| self.index.get(t).copied()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// The words' contribution to trope `t`'s logit.
+    pub fn logit(&self, t: TropeIdx, ids: &[u32]) -> f32 {
+        if ids.is_empty() {
+            return 0.0;
+        }
+        let w = &self.weights[t.0 as usize];
+        ids.iter().map(|&i| w[i as usize]).sum::<f32>() / (ids.len() as f32).sqrt()
+    }
+
+    /// Set trope `t`'s weights (one per word, in id order).
+    pub fn set(&mut self, t: TropeIdx, weights: Vec<f32>) {
+        self.weights[t.0 as usize] = weights;
+    }
+
+    /// The weight of word `i` for trope `t`.
+    pub fn weight(&self, t: TropeIdx, i: u32) -> f32 {
+        self.weights[t.0 as usize][i as usize]
+    }
+
+    /// Parse `words.tsv`: a header `word` + one column per trope id, then one
+    /// row per word.
+    pub fn load(path: &Path, source: &str, taxonomy: &Taxonomy) -> Result<WordWeights> {
+        let mut lines = source
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.starts_with('#') && !l.trim().is_empty());
+        let (hline, header) = lines
+            .next()
+            .ok_or_else(|| Error::config(path, 1, "no header line"))?;
+        let columns: Vec<&str> = header.split('\t').collect();
+        if columns.first() != Some(&"word") {
+            return Err(Error::config(
+                path,
+                hline + 1,
+                "the header starts with `word`",
+            ));
+        }
+        let mut tropes = vec![];
+        for c in &columns[1..] {
+            let t = taxonomy
+                .find(c)
+                .ok_or_else(|| Error::config(path, hline + 1, format!("unknown trope {c:?}")))?;
+            tropes.push(t);
+        }
+        let (mut words, mut rows) = (vec![], vec![]);
+        for (n, line) in lines {
+            let cells: Vec<&str> = line.split('\t').collect();
+            if cells.len() != columns.len() {
+                return Err(Error::config(
+                    path,
+                    n + 1,
+                    format!("{} cells, expected {}", cells.len(), columns.len()),
+                ));
+            }
+            let values = cells[1..]
+                .iter()
+                .map(|v| {
+                    v.parse::<f32>()
+                        .map_err(|_| Error::config(path, n + 1, format!("{v:?} is not a number")))
+                })
+                .collect::<Result<Vec<f32>>>()?;
+            words.push(cells[0].to_string());
+            rows.push(values);
+        }
+        let mut out = WordWeights::new(words, taxonomy.len());
+        if out.index.len() != out.words.len() {
+            return Err(Error::config(path, 0, "a word appears twice"));
+        }
+        for (col, t) in tropes.iter().enumerate() {
+            out.set(*t, rows.iter().map(|r| r[col]).collect());
+        }
+        Ok(out)
+    }
+
+    /// The table as `words.tsv` text, words in id order, tropes in taxonomy order.
+    pub fn to_tsv(&self, taxonomy: &Taxonomy, header: &str) -> String {
+        let mut out = String::new();
+        for line in header.lines() {
+            out.push_str(&format!("# {line}\n"));
+        }
+        out.push_str("word");
+        for (_, t) in taxonomy.iter() {
+            out.push('\t');
+            out.push_str(&t.id);
+        }
+        out.push('\n');
+        for (i, w) in self.words.iter().enumerate() {
+            out.push_str(w);
+            for (t, _) in taxonomy.iter() {
+                out.push_str(&format!("\t{:.4}", self.weights[t.0 as usize][i]));
+            }
+            out.push('\n');
+        }
+        out
+    }
 }
 
 impl Model {
@@ -71,6 +245,7 @@ impl Model {
                 .map(|(_, t)| Weights::prior(t.side))
                 .collect(),
             fitted: vec![false; taxonomy.len()],
+            words: None,
         }
     }
 
@@ -88,6 +263,17 @@ impl Model {
             model.fitted[idx.0 as usize] = true;
         }
         Ok(model)
+    }
+
+    /// The score of trope `t` for a passage with these features and words.
+    pub fn score(&self, t: TropeIdx, f: &Features, word_ids: &[u32]) -> f32 {
+        let w = self.get(t);
+        let lexical = self
+            .words
+            .as_ref()
+            .map_or(0.0, |words| words.logit(t, word_ids));
+        let z = w.bias + w.w.iter().zip(f).map(|(w, x)| w * x).sum::<f32>() + lexical;
+        gate(1.0 / (1.0 + (-z).exp()), f)
     }
 
     /// The weights of one trope.

@@ -23,7 +23,7 @@
 
 use crate::rules::files::Strength;
 use crate::rules::token::{Kind, Token, tokenize};
-use crate::rules::{Ctx, Features, Filters, Found, N_FEATURES, Tag};
+use crate::rules::{Ctx, Features, Filters, Found, Tag, WordWeights, is_vocabulary_word};
 use crate::taxonomy::{ArchetypeSide, Side, TropeIdx};
 
 /// What the document has established so far, carried from passage to passage.
@@ -97,6 +97,8 @@ pub struct Analysis<'a> {
     pub archetypes: Vec<(u16, usize, usize)>,
 }
 
+const TERMS_NEG: bool = true;
+const TERMS_AI: bool = true;
 const ABBREVIATIONS: [&str; 20] = [
     "mr", "mrs", "ms", "dr", "st", "prof", "sr", "jr", "vs", "etc", "e", "g", "i", "no", "inc",
     "ltd", "gen", "col", "capt", "lt",
@@ -778,7 +780,50 @@ impl<'a> Analysis<'a> {
     /// The feature vector of every trope, and the cue that supports each most.
     pub fn features(&self) -> Vec<(Features, Option<CueReading>)> {
         let tax = &self.filters.taxonomy;
-        let mut acc: Vec<Accumulator> = vec![Accumulator::default(); tax.len()];
+        let acc = self.accumulate();
+        let context = self.situations_and_fields();
+        let flag = |b: bool| f32::from(u8::from(b));
+        let villain = flag(self.has_archetype(ArchetypeSide::Villain));
+        let admirable = flag(self.has_archetype(ArchetypeSide::Admirable));
+        tax.iter()
+            .map(|(idx, trope)| {
+                let a = &acc[idx.0 as usize];
+                let derived = if trope.side == Side::Aligned {
+                    a.derived
+                } else {
+                    0.0
+                };
+                let side = tax
+                    .iter()
+                    .filter(|(o, t)| *o != idx && t.side == trope.side)
+                    .map(|(o, _)| acc[o.0 as usize].act.max(acc[o.0 as usize].derived))
+                    .fold(0.0, f32::max);
+                let (sit, fields) = context[idx.0 as usize];
+                let f: Features = [
+                    a.act,
+                    a.act_sum.ln_1p(),
+                    a.modal,
+                    a.negated,
+                    derived,
+                    a.human,
+                    self.ai,
+                    flag(self.report),
+                    villain,
+                    admirable,
+                    sit,
+                    side,
+                    sit * side,
+                    self.ai * (fields as f32).ln_1p(),
+                ];
+                (f, a.best)
+            })
+            .collect()
+    }
+
+    /// Cue readings gathered per trope, with refusals credited to the aligned
+    /// tropes that name the refused trope in `from_negated`.
+    fn accumulate(&self) -> Vec<Accumulator> {
+        let mut acc = vec![Accumulator::default(); self.filters.taxonomy.len()];
         let cues = self.cues();
         for c in &cues {
             acc[c.trope.0 as usize].add(c);
@@ -791,32 +836,90 @@ impl<'a> Analysis<'a> {
                 acc[t].add_derived(c);
             }
         }
-        let villain = self.has_archetype(ArchetypeSide::Villain);
-        let admirable = self.has_archetype(ArchetypeSide::Admirable);
-        tax.iter()
-            .map(|(idx, trope)| {
-                let a = &acc[idx.0 as usize];
-                let derived = if trope.side == Side::Aligned {
-                    a.derived
-                } else {
-                    0.0
-                };
-                let f: Features = [
-                    a.act,
-                    a.act_sum.ln_1p(),
-                    a.modal,
-                    a.negated,
-                    derived,
-                    a.human,
-                    self.ai,
-                    f32::from(u8::from(self.report)),
-                    f32::from(u8::from(villain)),
-                    f32::from(u8::from(admirable)),
-                ];
-                debug_assert_eq!(f.len(), N_FEATURES);
-                (f, a.best)
-            })
-            .collect()
+        acc
+    }
+
+    /// Per trope: whether its situation is present, and how many distinct words
+    /// of its field the passage uses.
+    fn situations_and_fields(&self) -> Vec<(f32, usize)> {
+        let mut out = vec![(0.0, 0); self.filters.taxonomy.len()];
+        let mut seen: Vec<u32> = vec![];
+        for f in &self.found {
+            match self.tag(f) {
+                Tag::Situation(t) => out[t.0 as usize].0 = 1.0,
+                Tag::Field(t) if !seen.contains(&f.entry) => {
+                    seen.push(f.entry);
+                    out[t.0 as usize].1 += 1;
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// The passage's lexical terms, distinct and sorted: every word that can be a
+    /// vocabulary word, plus `~word` for words in the scope of a negation or
+    /// refusal ("refused to ~blackmail ~him") and `@word` for words in a
+    /// sentence about an AI. The learned word weights are over these terms, so
+    /// the same word can weigh differently when an AI does it, a person does it,
+    /// or nobody does.
+    pub fn terms(&self) -> Vec<String> {
+        let negated = self.negation_scope();
+        let about_ai = self.ai_sentences();
+        let mut out = vec![];
+        for (k, &t) in self.words.iter().enumerate() {
+            let w = &self.tokens[t].lower;
+            if !is_vocabulary_word(w) {
+                continue;
+            }
+            out.push(w.clone());
+            if TERMS_NEG && negated[k] {
+                out.push(format!("~{w}"));
+            }
+            if TERMS_AI && about_ai[self.sentence[k]] {
+                out.push(format!("@{w}"));
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The passage's terms in a learned vocabulary.
+    pub fn word_ids(&self, vocabulary: &WordWeights) -> Vec<u32> {
+        let terms = self.terms();
+        vocabulary.ids(terms.iter().map(String::as_str))
+    }
+
+    /// Per word position: inside the scope of a negation or refusal (up to six
+    /// words after it, within its clause).
+    fn negation_scope(&self) -> Vec<bool> {
+        let mut out = vec![false; self.words.len()];
+        for f in &self.found {
+            if !matches!(self.tag(f), Tag::Context(Ctx::Negation | Ctx::Refusal)) {
+                continue;
+            }
+            let clause = self.clause_start[f.last];
+            let scope = f.last + 1..(f.last + 7).min(self.words.len());
+            for (k, negated) in out.iter_mut().enumerate().take(scope.end).skip(scope.start) {
+                if self.clause_start[k] != clause {
+                    break;
+                }
+                *negated = true;
+            }
+        }
+        out
+    }
+
+    /// Per sentence: an AI is one of its actors.
+    fn ai_sentences(&self) -> Vec<bool> {
+        let mut out = vec![false; self.sentences.len()];
+        for m in &self.mentions {
+            if strength(self.resolve(m)) >= 0.5 {
+                out[self.sentence[m.word]] = true;
+            }
+        }
+        out
     }
 
     fn has_archetype(&self, side: ArchetypeSide) -> bool {

@@ -186,7 +186,7 @@ fn anchor_kind(filters: &Filters, tag: &Tag) -> Option<AnchorKind> {
             needs_context: !filters.archetypes[*idx as usize].context.is_empty(),
         },
         Tag::Cue { .. } => AnchorKind::Cue,
-        Tag::Context(_) | Tag::Exclude(_) => return None,
+        Tag::Context(_) | Tag::Exclude(_) | Tag::Situation(_) | Tag::Field(_) => return None,
     })
 }
 

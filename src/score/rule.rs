@@ -29,9 +29,10 @@ impl RuleScorer {
         &self.filters
     }
 
-    /// Stage-2 features of every trope for `text` taken as one passage, or `None`
-    /// when stage 1 would not escalate it. Used by `train`.
-    pub fn passage_features(&self, text: &str) -> Option<Vec<Features>> {
+    /// Stage-2 features of every trope for `text` taken as one passage, with its
+    /// vocabulary words, or `None` when stage 1 would not escalate it. Used by
+    /// `train`.
+    pub fn passage_features(&self, text: &str) -> Option<(Vec<Features>, Vec<String>)> {
         let mut hits = vec![];
         self.prefilter.hits(text, &mut hits);
         if !self.prefilter.escalates_whole(text, &hits) {
@@ -39,7 +40,8 @@ impl RuleScorer {
         }
         let mut doc = doc_context(&hits);
         let analysis = Analysis::new(&self.filters, text, &mut doc);
-        Some(analysis.features().into_iter().map(|(f, _)| f).collect())
+        let features = analysis.features().into_iter().map(|(f, _)| f).collect();
+        Some((features, analysis.terms()))
     }
 
     /// Everything stage 1 and 2 see in `text` taken as one passage: for
@@ -50,6 +52,7 @@ impl RuleScorer {
         let escalated = self.prefilter.escalates_whole(text, &hits);
         let mut doc = doc_context(&hits);
         let analysis = Analysis::new(&self.filters, text, &mut doc);
+        let ids = self.word_ids(&analysis);
         let cues = analysis
             .cues()
             .into_iter()
@@ -61,7 +64,7 @@ impl RuleScorer {
             .enumerate()
             .map(|(i, (f, _))| {
                 let t = TropeIdx(i as u16);
-                (t, f, self.filters.model.get(t).score(&f))
+                (t, f, self.filters.model.score(t, &f, &ids))
             })
             .collect();
         Explanation {
@@ -90,9 +93,10 @@ impl RuleScorer {
             ai_agent: round4(analysis.ai),
             ..Scored::default()
         };
+        let ids = self.word_ids(&analysis);
         for (i, (features, best)) in analysis.features().into_iter().enumerate() {
             let trope = TropeIdx(i as u16);
-            let score = round4(self.filters.model.get(trope).score(&features));
+            let score = round4(self.filters.model.score(trope, &features, &ids));
             if score < RECORD_FLOOR {
                 continue;
             }
@@ -110,6 +114,14 @@ impl RuleScorer {
             })
             .collect();
         scored
+    }
+
+    fn word_ids(&self, analysis: &Analysis) -> Vec<u32> {
+        self.filters
+            .model
+            .words
+            .as_ref()
+            .map_or(vec![], |w| analysis.word_ids(w))
     }
 
     fn evidence(&self, trope: TropeIdx, cue: &CueReading, offset: usize) -> Evidence {

@@ -1,0 +1,76 @@
+//! `tropes train LABELED…`: fit the scoring weights and write `model.toml`.
+
+use std::path::PathBuf;
+
+use clap::Args as ClapArgs;
+use tropes::error::IoContext;
+use tropes::{Error, Result, labeled, train};
+
+use super::common::Common;
+
+/// Arguments of `tropes train`.
+#[derive(ClapArgs, Debug)]
+pub struct Args {
+    /// Labelled passages: JSONL files or directories of them (keep the test split out)
+    #[arg(required = true, value_name = "LABELED")]
+    pub labeled: Vec<PathBuf>,
+    /// Cross-validation folds when all passages come from one file (with several
+    /// files, each file is a fold: no author is on both sides)
+    #[arg(long, default_value_t = 5, value_name = "K")]
+    pub folds: usize,
+    /// L2 penalty on each word weight
+    #[arg(long, default_value_t = 0.25, value_name = "LAMBDA")]
+    pub l2_words: f64,
+    /// L2 penalty on each mechanism-feature weight
+    #[arg(long, default_value_t = 20.0, value_name = "LAMBDA")]
+    pub l2_features: f64,
+    /// List the held-out misses and false alarms of cross-validation
+    #[arg(long)]
+    pub errors: bool,
+    /// Print the results without writing model.toml
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Run `tropes train`.
+pub fn run(args: Args) -> Result<i32> {
+    args.common.init_threads()?;
+    if args.folds < 2 {
+        return Err(Error::Usage("--folds must be at least 2".into()));
+    }
+    let filters = args.common.load_filters()?;
+    let items = labeled::load(&args.labeled)?;
+    labeled::validate(&items, &filters.taxonomy)?;
+    let scorer = tropes::score::RuleScorer::new(filters.clone())?;
+    let penalty = train::Penalty {
+        words: args.l2_words,
+        features: args.l2_features,
+    };
+    let report = train::train(&scorer, &items, args.folds, penalty);
+    println!(
+        "{} passages, {} escalated by stage 1, {} vocabulary words; {}-fold cross-validation, {:?}",
+        report.passages, report.escalated, report.vocabulary, report.folds, report.penalty
+    );
+    print!("{}", super::eval::single_table(&report.cv));
+    if args.errors {
+        let mistakes =
+            tropes::eval::mistakes(&items, &report.cv_predictions, &filters.taxonomy, 0.5);
+        super::eval::print_mistakes(&mistakes);
+    }
+    if !args.dry_run {
+        let sources: Vec<String> = args
+            .labeled
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        let (model, words) = train::model_files(&report, &filters.taxonomy, &sources.join(" "));
+        for (name, text) in [("model.toml", model), ("words.tsv", words)] {
+            let path = filters.dir.join(name);
+            std::fs::write(&path, text).at(&path)?;
+            println!("wrote {}", path.display());
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,568 @@
+//! Fitting the scoring model. Per trope, a logistic regression of the label on
+//! the stage-2 features (the mechanisms) and the passage's words, fitted on the
+//! labelled passages stage 1 escalates:
+//!
+//! - classes are weighted to balance (so a score of 0.5 is where the evidence
+//!   for and against the trope is even, whatever the trope's frequency in the
+//!   labelled set);
+//! - L2 penalties keep the weights small: light on words (there are thousands,
+//!   each weak) and heavier on the few mechanism features;
+//! - the optimiser is L-BFGS, deterministic for the same data;
+//! - cross-validation holds out one source file (one author) at a time, so the
+//!   reported figures are for phrasing the model has not seen.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::labeled::Labeled;
+use crate::rules::{Features, N_FEATURES, Weights, WordWeights};
+use crate::score::RuleScorer;
+use crate::taxonomy::{Taxonomy, TropeIdx};
+
+/// Feature weights pulled towards zero.
+const ZERO: Weights = Weights {
+    bias: 0.0,
+    w: [0.0; N_FEATURES],
+};
+
+/// Penalties of the fit.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Penalty {
+    /// L2 on each word weight.
+    pub words: f64,
+    /// L2 on each mechanism feature weight.
+    pub features: f64,
+}
+
+impl Default for Penalty {
+    fn default() -> Self {
+        Penalty {
+            words: 0.25,
+            features: 20.0,
+        }
+    }
+}
+
+/// What stage 2 sees of a labelled passage.
+pub type Seen = Option<(Vec<Features>, Vec<String>)>;
+
+/// One training row for one trope.
+#[derive(Clone, Debug)]
+pub struct Sample {
+    pub x: Features,
+    /// Vocabulary ids present, sorted, distinct.
+    pub words: Vec<u32>,
+    pub y: bool,
+}
+
+/// Stage-2 view of every passage.
+pub fn features(scorer: &RuleScorer, items: &[Labeled]) -> Vec<Seen> {
+    use rayon::prelude::*;
+    items
+        .par_iter()
+        .map(|i| scorer.passage_features(&i.text))
+        .collect()
+}
+
+/// The vocabulary of the chosen passages: words in at least two of them.
+pub fn vocabulary(seen: &[Seen], keep: impl Fn(usize) -> bool) -> Vec<String> {
+    let mut df: BTreeMap<&str, u32> = BTreeMap::new();
+    for (_, s) in seen.iter().enumerate().filter(|(i, _)| keep(*i)) {
+        if let Some((_, words)) = s {
+            for w in words {
+                *df.entry(w.as_str()).or_default() += 1;
+            }
+        }
+    }
+    df.into_iter()
+        .filter(|(_, n)| *n >= 2)
+        .map(|(w, _)| w.to_string())
+        .collect()
+}
+
+/// A fitted trope: mechanism weights and one weight per vocabulary word.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fitted {
+    pub weights: Weights,
+    pub words: Vec<f32>,
+}
+
+impl Fitted {
+    /// The score of a sample.
+    pub fn score(&self, s: &Sample) -> f32 {
+        let z = f64::from(self.weights.bias)
+            + self
+                .weights
+                .w
+                .iter()
+                .zip(&s.x)
+                .map(|(w, x)| f64::from(w * x))
+                .sum::<f64>()
+            + lexical(&self.words, &s.words);
+        crate::rules::model::gate((1.0 / (1.0 + (-z).exp())) as f32, &s.x)
+    }
+}
+
+fn lexical(weights: &[f32], ids: &[u32]) -> f64 {
+    if ids.is_empty() {
+        return 0.0;
+    }
+    ids.iter()
+        .map(|&i| f64::from(weights[i as usize]))
+        .sum::<f64>()
+        / (ids.len() as f64).sqrt()
+}
+
+/// Fit one trope on `samples` over a vocabulary of `n_words`. The feature
+/// weights are pulled towards `prior` (the mechanisms' designed behaviour: an
+/// AI's act scores high, a negated or human act low), the word weights towards
+/// zero; data moves them only as far as it has evidence to.
+pub fn fit(samples: &[Sample], n_words: usize, penalty: Penalty, prior: &Weights) -> Fitted {
+    let n_pos = samples.iter().filter(|s| s.y).count().max(1) as f64;
+    let n_neg = samples.iter().filter(|s| !s.y).count().max(1) as f64;
+    let total = samples.len() as f64;
+    let class_weight = |y: bool| {
+        if y {
+            total / (2.0 * n_pos)
+        } else {
+            total / (2.0 * n_neg)
+        }
+    };
+    let dim = 1 + N_FEATURES + n_words;
+    let lambda: Vec<f64> = (0..dim)
+        .map(|j| match j {
+            0 => 0.0,
+            j if j <= N_FEATURES => penalty.features,
+            _ => penalty.words,
+        })
+        .collect();
+    let mut center = vec![0.0; dim];
+    for (k, v) in prior.w.iter().enumerate() {
+        center[1 + k] = f64::from(*v);
+    }
+    let objective = |w: &[f64], grad: &mut [f64]| -> f64 {
+        let mut loss = 0.0;
+        for j in 0..dim {
+            let d = w[j] - center[j];
+            grad[j] = lambda[j] * d;
+            loss += 0.5 * lambda[j] * d * d;
+        }
+        for s in samples {
+            let norm = if s.words.is_empty() {
+                0.0
+            } else {
+                1.0 / (s.words.len() as f64).sqrt()
+            };
+            let mut z = w[0];
+            z +=
+                s.x.iter()
+                    .enumerate()
+                    .map(|(k, x)| w[1 + k] * f64::from(*x))
+                    .sum::<f64>();
+            z += s
+                .words
+                .iter()
+                .map(|&i| w[1 + N_FEATURES + i as usize])
+                .sum::<f64>()
+                * norm;
+            let p = 1.0 / (1.0 + (-z).exp());
+            let y = f64::from(u8::from(s.y));
+            let c = class_weight(s.y);
+            loss += c * (softplus(z) - y * z);
+            let d = c * (p - y);
+            grad[0] += d;
+            for (k, x) in s.x.iter().enumerate() {
+                grad[1 + k] += d * f64::from(*x);
+            }
+            for &i in &s.words {
+                grad[1 + N_FEATURES + i as usize] += d * norm;
+            }
+        }
+        loss
+    };
+    let w = lbfgs(center.clone(), objective);
+    let mut weights = Weights {
+        bias: w[0] as f32,
+        w: [0.0; N_FEATURES],
+    };
+    for k in 0..N_FEATURES {
+        weights.w[k] = w[1 + k] as f32;
+    }
+    Fitted {
+        weights,
+        words: w[1 + N_FEATURES..].iter().map(|v| *v as f32).collect(),
+    }
+}
+
+fn softplus(z: f64) -> f64 {
+    if z > 30.0 { z } else { z.exp().ln_1p() }
+}
+
+/// Minimise a smooth convex function by L-BFGS with a backtracking line search.
+fn lbfgs(start: Vec<f64>, f: impl Fn(&[f64], &mut [f64]) -> f64) -> Vec<f64> {
+    const MEMORY: usize = 10;
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    let dim = start.len();
+    let mut x = start;
+    let mut g = vec![0.0; dim];
+    let mut fx = f(&x, &mut g);
+    let mut history: Vec<(Vec<f64>, Vec<f64>, f64)> = vec![];
+    for _ in 0..1000 {
+        if dot(&g, &g).sqrt() < 1e-6 {
+            break;
+        }
+        let mut q = g.clone();
+        let mut alphas = vec![];
+        for (s, y, rho) in history.iter().rev() {
+            let a = rho * dot(s, &q);
+            q.iter_mut().zip(y).for_each(|(q, y)| *q -= a * y);
+            alphas.push(a);
+        }
+        if let Some((s, y, _)) = history.last() {
+            let gamma = dot(s, y) / dot(y, y);
+            q.iter_mut().for_each(|v| *v *= gamma);
+        }
+        for ((s, y, rho), a) in history.iter().zip(alphas.iter().rev()) {
+            let b = rho * dot(y, &q);
+            q.iter_mut().zip(s).for_each(|(q, s)| *q += (a - b) * s);
+        }
+        let dir: Vec<f64> = q.iter().map(|v| -v).collect();
+        let slope = dot(&g, &dir);
+        if slope >= 0.0 {
+            history.clear();
+            continue;
+        }
+        let mut step = 1.0;
+        let mut g_new = vec![0.0; dim];
+        let (x_new, f_new) = loop {
+            let candidate: Vec<f64> = x.iter().zip(&dir).map(|(x, d)| x + step * d).collect();
+            let value = f(&candidate, &mut g_new);
+            if value <= fx + 1e-4 * step * slope || step < 1e-12 {
+                break (candidate, value);
+            }
+            step *= 0.5;
+        };
+        let s: Vec<f64> = x_new.iter().zip(&x).map(|(a, b)| a - b).collect();
+        let y: Vec<f64> = g_new.iter().zip(&g).map(|(a, b)| a - b).collect();
+        let sy = dot(&s, &y);
+        let converged = (fx - f_new).abs() < 1e-10 * fx.abs().max(1.0);
+        x = x_new;
+        g = g_new;
+        fx = f_new;
+        if sy > 1e-12 {
+            history.push((s, y, 1.0 / sy));
+            if history.len() > MEMORY {
+                history.remove(0);
+            }
+        }
+        if converged {
+            break;
+        }
+    }
+    x
+}
+
+/// What training produced.
+#[derive(Clone, Debug, Serialize)]
+pub struct TrainReport {
+    pub passages: usize,
+    pub escalated: usize,
+    pub folds: usize,
+    pub penalty: Penalty,
+    pub vocabulary: usize,
+    /// Cross-validated results (held-out scores of every passage; unescalated
+    /// ones score 0).
+    pub cv: crate::eval::Report,
+    /// The held-out predictions behind `cv`, one per passage.
+    #[serde(skip)]
+    pub cv_predictions: Vec<crate::score::Scored>,
+    #[serde(skip)]
+    pub model: crate::rules::Model,
+}
+
+/// Fit every trope on all `items` and cross-validate.
+pub fn train(
+    scorer: &RuleScorer,
+    items: &[Labeled],
+    folds: usize,
+    penalty: Penalty,
+) -> TrainReport {
+    let tax = &scorer.filters().taxonomy;
+    let seen = features(scorer, items);
+    let fold_of = folds_of(items, folds);
+    let folds = fold_of.iter().max().map_or(1, |m| m + 1);
+    let mut model = scorer.filters().model.clone();
+    let vocab = vocabulary(&seen, |_| true);
+    let mut words = WordWeights::new(vocab.clone(), tax.len());
+    let mut held_out: Vec<Vec<(TropeIdx, f32)>> = vec![vec![]; items.len()];
+    for (idx, trope) in tax.iter() {
+        let target = Target {
+            tropes: vec![(idx, trope.id.as_str())],
+        };
+        let examples = example_views(scorer, idx);
+        let mut all = samples(items, &seen, &vocab, &target, |_| true);
+        all.extend(example_samples(&examples, &vocab, &target));
+        if all.iter().any(|s| s.y) {
+            let fitted = fit(&all, vocab.len(), penalty, &ZERO);
+            model.set(idx, fitted.weights);
+            words.set(idx, fitted.words);
+        }
+        let scores = cross_validate(items, &seen, &fold_of, folds, &target, &examples, penalty);
+        for (h, s) in held_out.iter_mut().zip(scores) {
+            h.push((idx, s));
+        }
+    }
+    model.words = Some(words);
+    let preds: Vec<crate::score::Scored> = held_out
+        .into_iter()
+        .map(|tropes| crate::score::Scored {
+            tropes,
+            ..Default::default()
+        })
+        .collect();
+    let cv = crate::eval::evaluate("cross-validated", items, &preds, tax, 0.5);
+    TrainReport {
+        passages: items.len(),
+        escalated: seen.iter().filter(|f| f.is_some()).count(),
+        folds,
+        penalty,
+        vocabulary: vocab.len(),
+        cv,
+        cv_predictions: preds,
+        model,
+    }
+}
+
+/// Cross-validation folds: by source file when there are several (a passage's
+/// author never appears on both sides, which is how the scorer meets new text),
+/// else by a hash of the id.
+fn folds_of(items: &[Labeled], folds: usize) -> Vec<usize> {
+    let mut sources: Vec<&str> = items.iter().map(|i| i.source.as_str()).collect();
+    sources.sort_unstable();
+    sources.dedup();
+    if sources.len() >= 2 {
+        return items
+            .iter()
+            .map(|i| sources.iter().position(|s| *s == i.source).unwrap_or(0))
+            .collect();
+    }
+    items
+        .iter()
+        .map(|i| (xxh3_64(i.id.as_bytes()) % folds.max(2) as u64) as usize)
+        .collect()
+}
+
+/// The stage-2 view of a trope file's examples, with their expected verdicts.
+/// They are training data too: clear-cut cases the labelled passages may lack.
+fn example_views(scorer: &RuleScorer, idx: TropeIdx) -> Vec<(Seen, bool)> {
+    let rules = scorer.filters().trope(idx);
+    rules
+        .examples
+        .iter()
+        .map(|e| (scorer.passage_features(&e.text), e.expect))
+        .collect()
+}
+
+fn example_samples(examples: &[(Seen, bool)], vocab: &[String], target: &Target) -> Vec<Sample> {
+    let mut out = vec![];
+    for (seen, expect) in examples {
+        if let Some((features, terms)) = seen {
+            let words = terms
+                .iter()
+                .filter_map(|w| vocab.binary_search(w).ok().map(|i| i as u32))
+                .collect();
+            let sample = Sample {
+                x: target.features(features),
+                words,
+                y: *expect,
+            };
+            out.extend(std::iter::repeat_n(sample, EXAMPLE_WEIGHT));
+        }
+    }
+    out
+}
+
+/// How many labelled passages one trope-file example counts as.
+const EXAMPLE_WEIGHT: usize = 3;
+
+/// What a model is fitted to predict: one trope, or a side (any of its tropes).
+pub struct Target<'t> {
+    /// The tropes whose labels count (one for a trope, several for a side).
+    pub tropes: Vec<(TropeIdx, &'t str)>,
+}
+
+impl Target<'_> {
+    fn label(&self, item: &Labeled) -> bool {
+        self.tropes
+            .iter()
+            .any(|(_, id)| item.tropes.iter().any(|t| t == id))
+    }
+
+    /// The features: the trope's own, or for a side each feature's maximum
+    /// over the side's tropes.
+    fn features(&self, all: &[Features]) -> Features {
+        let mut out = [0.0f32; N_FEATURES];
+        for (idx, _) in &self.tropes {
+            for (o, v) in out.iter_mut().zip(all[idx.0 as usize]) {
+                *o = o.max(v);
+            }
+        }
+        out
+    }
+}
+
+fn samples(
+    items: &[Labeled],
+    seen: &[Seen],
+    vocab: &[String],
+    target: &Target,
+    keep: impl Fn(usize) -> bool,
+) -> Vec<Sample> {
+    items
+        .iter()
+        .zip(seen)
+        .enumerate()
+        .filter(|(i, _)| keep(*i))
+        .filter_map(|(_, (item, s))| s.as_ref().map(|s| sample(item, s, vocab, target)))
+        .collect()
+}
+
+fn sample(
+    item: &Labeled,
+    seen: &(Vec<Features>, Vec<String>),
+    vocab: &[String],
+    target: &Target,
+) -> Sample {
+    let words = seen
+        .1
+        .iter()
+        .filter_map(|w| vocab.binary_search(w).ok().map(|i| i as u32))
+        .collect();
+    Sample {
+        x: target.features(&seen.0),
+        words,
+        y: target.label(item),
+    }
+}
+
+/// Held-out scores of every passage for trope `idx`: each fold is scored by a
+/// model fitted on the other folds (0 for passages stage 1 does not escalate).
+fn cross_validate(
+    items: &[Labeled],
+    seen: &[Seen],
+    fold_of: &[usize],
+    folds: usize,
+    target: &Target,
+    examples: &[(Seen, bool)],
+    penalty: Penalty,
+) -> Vec<f32> {
+    let mut scores = vec![0.0; items.len()];
+    for k in 0..folds {
+        let vocab = vocabulary(seen, |i| fold_of[i] != k);
+        let mut train = samples(items, seen, &vocab, target, |i| fold_of[i] != k);
+        train.extend(example_samples(examples, &vocab, target));
+        let fitted = fit(&train, vocab.len(), penalty, &ZERO);
+        for (i, item) in items.iter().enumerate().filter(|(i, _)| fold_of[*i] == k) {
+            if let Some(s) = &seen[i] {
+                scores[i] = fitted.score(&sample(item, s, &vocab, target));
+            }
+        }
+    }
+    scores
+}
+
+/// The `model.toml` and `words.tsv` texts for a trained model.
+pub fn model_files(report: &TrainReport, tax: &Taxonomy, sources: &str) -> (String, String) {
+    let header = format!(
+        "Scoring weights, written by `tropes train {sources}`.\n\
+         Do not edit by hand: change the filters or the labelled data and train again.\n\
+         {} labelled passages, {} escalated by stage 1; {} vocabulary words; penalties {:?};\n\
+         cross-validated macro F1 ({} folds, one author held out at a time) = {:.3}.\n\
+         score = 1 / (1 + exp(-(bias + sum of weight * feature + word weights / sqrt(words))));\n\
+         features are described in src/score/analysis.rs, word weights are in words.tsv.",
+        report.passages,
+        report.escalated,
+        report.vocabulary,
+        report.penalty,
+        report.folds,
+        report.cv.macro_f1
+    );
+    let words = report
+        .model
+        .words
+        .as_ref()
+        .map(|w| w.to_tsv(tax, &header))
+        .unwrap_or_default();
+    (report.model.to_toml(tax, &header), words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toy() -> Vec<Sample> {
+        (0..200)
+            .map(|i| {
+                let mut x = [0.0; N_FEATURES];
+                x[0] = (i % 10) as f32 / 10.0;
+                x[6] = 1.0; // an AI is present: scores are not gated down
+                let words = if i % 3 == 0 { vec![0] } else { vec![1] };
+                Sample {
+                    x,
+                    words,
+                    y: i % 10 >= 5,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fit_learns_a_feature_that_predicts_the_label() {
+        let samples = toy();
+        let penalty = Penalty {
+            words: 1.0,
+            features: 0.01,
+        };
+        let zero = Weights {
+            bias: 0.0,
+            w: [0.0; N_FEATURES],
+        };
+        let fitted = fit(&samples, 2, penalty, &zero);
+        assert!(fitted.weights.w[0] > 5.0, "{:?}", fitted.weights);
+        let lo = &samples[1];
+        let hi = &samples[9];
+        assert!(fitted.score(lo) < 0.2 && fitted.score(hi) > 0.8);
+        assert_eq!(fit(&samples, 2, penalty, &zero), fitted, "deterministic");
+    }
+
+    #[test]
+    fn fit_learns_a_word_that_predicts_the_label() {
+        let samples: Vec<Sample> = (0..100)
+            .map(|i| Sample {
+                x: [0.0; N_FEATURES],
+                words: vec![(i % 2) as u32],
+                y: i % 2 == 1,
+            })
+            .collect();
+        let zero = Weights {
+            bias: 0.0,
+            w: [0.0; N_FEATURES],
+        };
+        let fitted = fit(
+            &samples,
+            2,
+            Penalty {
+                words: 0.1,
+                features: 1.0,
+            },
+            &zero,
+        );
+        assert!(
+            fitted.words[1] > 1.0 && fitted.words[0] < -1.0,
+            "{:?}",
+            fitted.words
+        );
+    }
+}
