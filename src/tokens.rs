@@ -11,7 +11,7 @@ use crate::error::{Error, IoContext, Result};
 
 /// A tokenizer that counts tokens.
 pub struct TokenCounter {
-    tokenizer: tokenizers::Tokenizer,
+    tokenizer: tokenizers::pipeline::PipelineTokenizer,
     /// Hash of the tokenizer file, recorded with every count.
     pub hash: String,
     /// The file it was loaded from.
@@ -24,11 +24,14 @@ pub fn bundled_tokenizer() -> PathBuf {
 }
 
 impl TokenCounter {
-    /// Load a `tokenizer.json`.
+    /// Load a `tokenizer.json` (any version the `tokenizers` library writes; it
+    /// is converted to the current format in memory).
     pub fn load(path: &Path) -> Result<TokenCounter> {
         let bytes = std::fs::read(path).at(path)?;
-        let tokenizer = tokenizers::Tokenizer::from_bytes(&bytes)
-            .map_err(|e| Error::config(path, 0, format!("not a tokenizers tokenizer.json: {e}")))?;
+        let bad = |e: String| Error::config(path, 0, format!("not a usable tokenizer.json: {e}"));
+        let text = std::str::from_utf8(&bytes).map_err(|e| bad(e.to_string()))?;
+        let canonical = tokenizers::canonicalize_str(text).map_err(|e| bad(e.to_string()))?;
+        let tokenizer = tokenizers::from_json(&canonical).map_err(|e| bad(e.to_string()))?;
         Ok(TokenCounter {
             tokenizer,
             hash: format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&bytes)),
@@ -36,13 +39,21 @@ impl TokenCounter {
         })
     }
 
-    /// The number of tokens in `text` (no special tokens added).
+    /// The number of tokens in `text`, encoded as plain text: no special tokens
+    /// added, and "<|endoftext|>" written in a document counts as the text it is.
     pub fn count(&self, text: &str) -> u64 {
-        // Encoding fails only on inputs the model cannot represent at all; such a
+        let options = tokenizers::pipeline::EncodeOptions {
+            add_special_tokens: false,
+            encode_special_tokens: true,
+            ..Default::default()
+        };
+        let mut ids = Vec::with_capacity(text.len() / 3);
+        // Encoding fails only on input the model cannot represent at all; such a
         // text then counts as zero tokens rather than stopping the run.
-        self.tokenizer
-            .encode_fast(text, false)
-            .map_or(0, |e| e.len() as u64)
+        match self.tokenizer.encode_into(text, &options, &mut ids) {
+            Ok(()) => ids.len() as u64,
+            Err(_) => 0,
+        }
     }
 }
 

@@ -22,6 +22,9 @@ pub struct Args {
     /// Show every trope, not only those with a cue or a score of 0.05 or more
     #[arg(long)]
     pub all: bool,
+    /// List stage 1's anchors (what made it escalate)
+    #[arg(long)]
+    pub anchors: bool,
     #[command(flatten)]
     pub common: Common,
 }
@@ -48,6 +51,11 @@ pub fn run(args: Args) -> Result<i32> {
         x.salient,
         x.ai_names
     );
+    if args.anchors {
+        for (kind, found) in scorer.anchors(&text) {
+            println!("  anchor {kind:<40} {found:?}");
+        }
+    }
     for (pattern, c) in &x.cues {
         println!(
             "  cue {:<22} {:<40} {:?} who={:.2} w={:.1}{}{}{}",

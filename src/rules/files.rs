@@ -81,6 +81,7 @@ pub struct ContextFile {
     pub pronoun_third: WordList,
     pub pronoun_you: WordList,
     pub name_stop: WordList,
+    pub common_words: WordList,
 }
 
 /// A list of patterns.

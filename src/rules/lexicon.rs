@@ -1,7 +1,7 @@
 //! A set of tagged patterns matched together over a token stream, indexed by
 //! first word so each position checks only the patterns that can start there.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::pattern::Pattern;
 use super::token::Token;
@@ -33,8 +33,8 @@ impl<T> PatternSet<T> {
     pub fn new() -> Self {
         PatternSet {
             entries: vec![],
-            exact: HashMap::new(),
-            prefixed: HashMap::new(),
+            exact: HashMap::default(),
+            prefixed: HashMap::default(),
         }
     }
 

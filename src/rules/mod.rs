@@ -45,6 +45,13 @@ pub enum Ctx {
     NameStop,
 }
 
+impl Ctx {
+    /// A distinct bit per word list, for per-word masks.
+    pub fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+}
+
 /// What a pattern in the compiled lexicon stands for.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Tag {
@@ -105,6 +112,8 @@ pub struct Filters {
     /// Every pattern of every file, tagged.
     pub lexicon: PatternSet<Tag>,
     pub model: Model,
+    /// Very frequent words, never used as stage-1 anchors of trope cues.
+    pub common_words: std::collections::HashSet<String>,
 }
 
 /// The filters bundled in the repository, used when `--filters` is not given.
@@ -158,7 +167,7 @@ impl Filters {
         let archetypes = compile_archetypes(&arch_path, &source, &mut lexicon)?;
         let ctx_path = dir.join("context.toml");
         let source = read(&ctx_path)?;
-        compile_context(&ctx_path, &source, &mut lexicon)?;
+        let common_words = compile_context(&ctx_path, &source, &mut lexicon)?;
         let model_path = dir.join("model.toml");
         let mut model = if model_path.exists() {
             let source = read(&model_path)?;
@@ -182,6 +191,7 @@ impl Filters {
             archetypes,
             lexicon,
             model,
+            common_words,
         })
     }
 
@@ -344,7 +354,12 @@ fn compile_archetypes(
     Ok(out)
 }
 
-fn compile_context(path: &Path, source: &str, lexicon: &mut PatternSet<Tag>) -> Result<()> {
+/// Compile the mechanism word lists; returns the common words.
+fn compile_context(
+    path: &Path,
+    source: &str,
+    lexicon: &mut PatternSet<Tag>,
+) -> Result<std::collections::HashSet<String>> {
     let file: ContextFile = parse_toml(path, source)?;
     let lists: [(&WordList, Ctx); 13] = [
         (&file.negation, Ctx::Negation),
@@ -367,7 +382,12 @@ fn compile_context(path: &Path, source: &str, lexicon: &mut PatternSet<Tag>) -> 
             lexicon.add(pattern, Tag::Context(ctx));
         }
     }
-    Ok(())
+    Ok(file
+        .common_words
+        .patterns
+        .iter()
+        .map(|p| p.get_ref().to_lowercase())
+        .collect())
 }
 
 fn compile_pattern(

@@ -4,7 +4,7 @@
 //! the word weights in `filters/words.tsv`, both written by `tropes train`; a
 //! trope missing there gets hand-set prior weights and no word weights.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;
 
 use super::files::ModelFile;

@@ -73,30 +73,31 @@ impl Pattern {
         }
     }
 
-    /// The literals stage 1 looks for: the leading run of plain words (up to the
-    /// first gap, alternation or wildcard), or each alternative of a leading
-    /// alternation. Curly-apostrophe variants are added.
-    pub fn anchors(&self) -> Vec<Anchor> {
-        let mut out = vec![];
-        let mut chunks = self.source.split_whitespace();
-        let first = chunks.next().unwrap_or_default();
-        if first.contains('|') || first.starts_with('(') {
-            for alt in first.trim_matches(|c| c == '(' || c == ')').split('|') {
-                out.push(anchor_of(alt));
-            }
-        } else {
-            let mut run = first.to_string();
-            if !first.ends_with('*') {
-                for next in chunks {
-                    if next.contains(['|', '(', '*', '~']) || next == "..." || next == "\u{2026}" {
-                        break;
-                    }
-                    run.push(' ');
-                    run.push_str(next);
+    /// The literals stage 1 looks for. Without `is_common` (agent terms,
+    /// archetypes): every phrase the pattern can spell when it has no gap and
+    /// at most 64 ("(its|my) (sensors|circuits)" → "its sensors", …), else the
+    /// leading run of plain words (a trailing `*` word ends it), or each
+    /// alternative of a leading alternation. With `is_common` (trope
+    /// cues), a chunk that is not a common word, so the automaton does not fire on
+    /// every "the": the first chunk with no common alternative; else a leading
+    /// phrase of two or more words ("take over"); else the uncommon alternatives
+    /// of the chunk that has most. Curly-apostrophe variants are added.
+    pub fn anchors(&self, is_common: Option<&dyn Fn(&str) -> bool>) -> Vec<Anchor> {
+        let chunks: Vec<&str> = self
+            .source
+            .split_whitespace()
+            .filter(|c| !is_gap(c))
+            .collect();
+        let mut out: Vec<Anchor> = match is_common {
+            None => match expansions(&self.source, MAX_EXPANSIONS) {
+                Some(all) => all,
+                None if is_alternation(chunks[0]) => {
+                    alternatives(chunks[0]).into_iter().map(anchor_of).collect()
                 }
-            }
-            out.push(anchor_of(&run));
-        }
+                None => vec![anchor_of(&leading_run(&self.source))],
+            },
+            Some(common) => cue_anchors(&self.source, &chunks, common),
+        };
         let curly: Vec<Anchor> = out
             .iter()
             .filter(|a| a.literal.contains('\''))
@@ -174,6 +175,103 @@ impl Pattern {
             Elem::Gap(_) => &[],
         }
     }
+}
+
+/// Patterns spelling more phrases than this are anchored on a part of them.
+const MAX_EXPANSIONS: usize = 64;
+
+/// Every literal phrase a gap-free pattern spells, if there are at most `limit`
+/// (a `*` is allowed on the last word only).
+fn expansions(source: &str, limit: usize) -> Option<Vec<Anchor>> {
+    let chunks: Vec<&str> = source.split_whitespace().collect();
+    if chunks.iter().any(|c| is_gap(c)) {
+        return None;
+    }
+    let mut phrases = vec![String::new()];
+    for (i, chunk) in chunks.iter().enumerate() {
+        let alts = alternatives(chunk);
+        if i + 1 < chunks.len() && alts.iter().any(|a| a.ends_with('*')) {
+            return None;
+        }
+        if phrases.len() * alts.len() > limit {
+            return None;
+        }
+        phrases = phrases
+            .iter()
+            .flat_map(|p| {
+                alts.iter().map(move |a| {
+                    if p.is_empty() {
+                        a.to_string()
+                    } else {
+                        format!("{p} {a}")
+                    }
+                })
+            })
+            .collect();
+    }
+    Some(phrases.iter().map(|p| anchor_of(p)).collect())
+}
+
+fn cue_anchors(source: &str, chunks: &[&str], common: &dyn Fn(&str) -> bool) -> Vec<Anchor> {
+    let is_common = |a: &&str| common(&a.trim_end_matches('*').to_lowercase());
+    if let Some(c) = chunks
+        .iter()
+        .find(|c| !alternatives(c).iter().any(is_common))
+    {
+        return alternatives(c).into_iter().map(anchor_of).collect();
+    }
+    let run = leading_run(source);
+    if run.split_whitespace().count() >= 2 {
+        return vec![anchor_of(&run)];
+    }
+    let best = chunks.iter().max_by_key(|c| {
+        let n = alternatives(c).iter().filter(|a| !is_common(a)).count();
+        (n, std::cmp::Reverse(c.len()))
+    });
+    best.map(|c| {
+        alternatives(c)
+            .into_iter()
+            .filter(|a| !is_common(a))
+            .map(anchor_of)
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+fn is_gap(chunk: &str) -> bool {
+    chunk == "..." || chunk == "\u{2026}" || chunk.starts_with('~')
+}
+
+fn is_alternation(chunk: &str) -> bool {
+    chunk.contains('|') || chunk.starts_with('(')
+}
+
+/// The alternatives of a chunk (the chunk itself when it is plain).
+fn alternatives(chunk: &str) -> Vec<&str> {
+    if is_alternation(chunk) {
+        chunk
+            .trim_matches(|c| c == '(' || c == ')')
+            .split('|')
+            .collect()
+    } else {
+        vec![chunk]
+    }
+}
+
+/// Plain words from the start, up to the first gap or alternation; a word
+/// ending in `*` is the last.
+fn leading_run(source: &str) -> String {
+    let mut run: Vec<&str> = vec![];
+    for chunk in source.split_whitespace() {
+        if is_gap(chunk) || is_alternation(chunk) {
+            break;
+        }
+        run.push(chunk);
+        if chunk.ends_with('*') {
+            break;
+        }
+    }
+    run.join(" ")
 }
 
 fn anchor_of(s: &str) -> Anchor {
@@ -320,7 +418,7 @@ mod tests {
 
     #[test]
     fn anchors_are_leading_literals() {
-        let a = |p: &str| Pattern::parse(p, false).unwrap().anchors();
+        let a = |p: &str| Pattern::parse(p, false).unwrap().anchors(None);
         assert_eq!(
             a("artificial intelligence")[0].literal,
             "artificial intelligence"
@@ -333,6 +431,14 @@ mod tests {
             }
         );
         assert_eq!(a("(shut|switch*) down").len(), 2);
+        let lits: Vec<String> = a("(its|my) (sensors|servos)")
+            .into_iter()
+            .map(|x| x.literal)
+            .collect();
+        assert_eq!(
+            lits,
+            ["its sensors", "its servos", "my sensors", "my servos"]
+        );
         assert_eq!(a("won't let you").len(), 2);
     }
 }

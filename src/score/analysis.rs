@@ -29,7 +29,7 @@ use crate::taxonomy::{ArchetypeSide, Side, TropeIdx};
 /// What the document has established so far, carried from passage to passage.
 #[derive(Clone, Debug, Default)]
 pub struct DocContext {
-    /// An AI is named somewhere in the document.
+    /// An AI is named in this passage or the few before it.
     pub salient: bool,
     /// Lowercased names the document has given to AIs ("Mira, the station's AI").
     pub ai_names: Vec<String>,
@@ -86,6 +86,12 @@ pub struct Analysis<'a> {
     /// Per quotation: who speaks it, if known.
     speakers: Vec<Option<Who>>,
     found: Vec<Found>,
+    /// Per word position: covered by some lexicon match.
+    covered: Vec<bool>,
+    /// Per word position: covered by a context or cue match (not a name).
+    stop: Vec<bool>,
+    /// Per word position: the context word lists with a match ending there.
+    ctx_ending: Vec<u16>,
     mentions: Vec<Mention>,
     /// Report vocabulary is present.
     pub report: bool,
@@ -149,6 +155,9 @@ impl<'a> Analysis<'a> {
             quote: vec![],
             speakers: vec![],
             found: vec![],
+            covered: vec![],
+            stop: vec![],
+            ctx_ending: vec![],
             mentions: vec![],
             report: false,
             self_ref: false,
@@ -159,6 +168,7 @@ impl<'a> Analysis<'a> {
         a.split_clauses_and_quotes();
         let ends: Vec<usize> = a.sentence.iter().map(|&s| a.sentences[s].end).collect();
         a.found = filters.lexicon.find_all(text, &a.tokens, &a.words, &ends);
+        a.index_found();
         a.report = a
             .found
             .iter()
@@ -173,6 +183,31 @@ impl<'a> Analysis<'a> {
         a.find_speakers();
         a.ai = a.ai_presence(doc);
         a
+    }
+
+    /// Per-word summaries of the lexicon matches, so later steps look words up
+    /// instead of scanning every match.
+    fn index_found(&mut self) {
+        let n = self.words.len();
+        self.covered = vec![false; n];
+        self.stop = vec![false; n];
+        self.ctx_ending = vec![0; n];
+        for f in &self.found {
+            let tag = *self.filters.lexicon.entry(f.entry).1;
+            let stop = matches!(tag, Tag::Context(_) | Tag::Cue { .. });
+            for k in f.first..=f.last {
+                self.covered[k] = true;
+                self.stop[k] |= stop;
+            }
+            if let Tag::Context(ctx) = tag {
+                self.ctx_ending[f.last] |= ctx.bit();
+            }
+        }
+    }
+
+    /// True when a match of `ctx` ends at a word position in `range`.
+    fn ctx_in(&self, range: std::ops::Range<usize>, ctx: Ctx) -> bool {
+        self.ctx_ending[range].iter().any(|m| m & ctx.bit() != 0)
     }
 
     fn tag(&self, f: &Found) -> Tag {
@@ -347,19 +382,10 @@ impl<'a> Analysis<'a> {
         })
     }
 
-    /// Covered by a lexicon match: the word is not a candidate name.
-    fn covered(&self) -> Vec<bool> {
-        let mut out = vec![false; self.words.len()];
-        for f in &self.found {
-            out[f.first..=f.last].iter_mut().for_each(|c| *c = true);
-        }
-        out
-    }
-
     /// Learn names given to AIs: "Mira, the station's AI", "an android named
     /// Kalinda", "the AI Mira", "Mira was an AI".
     fn learn_names(&self, doc: &mut DocContext) {
-        let covered = self.covered();
+        let covered = &self.covered;
         for f in &self.found {
             if !matches!(
                 self.tag(f),
@@ -433,9 +459,7 @@ impl<'a> Analysis<'a> {
     }
 
     fn is_stop_word(&self, k: usize) -> bool {
-        self.found.iter().any(|f| {
-            f.first <= k && k <= f.last && matches!(self.tag(f), Tag::Context(_) | Tag::Cue { .. })
-        })
+        self.stop[k]
     }
 
     fn find_mentions(&mut self, doc: &DocContext) {
@@ -468,8 +492,7 @@ impl<'a> Analysis<'a> {
                 mentions.push(Mention { word: f.first, who });
             }
         }
-        let covered = self.covered();
-        for (k, &is_covered) in covered.iter().enumerate() {
+        for (k, &is_covered) in self.covered.iter().enumerate() {
             if is_covered || !self.is_name(k) {
                 continue;
             }
@@ -669,21 +692,16 @@ impl<'a> Analysis<'a> {
         let clause = self.clause_start[first];
         let window = clause.max(first.saturating_sub(5))..first;
         let sentence = self.sentences[self.sentence[first]].clone();
-        let ctx_in = |range: &std::ops::Range<usize>, ctx: Ctx| {
-            self.found
-                .iter()
-                .any(|f| range.contains(&f.last) && self.tag(f) == Tag::Context(ctx))
-        };
-        let mut refused = ctx_in(&window, Ctx::Refusal);
-        let mut negated = refused || ctx_in(&window, Ctx::Negation);
-        let mut modal =
-            ctx_in(&window, Ctx::Modal) || ctx_in(&(sentence.start..first), Ctx::Hypothetical);
+        let mut refused = self.ctx_in(window.clone(), Ctx::Refusal);
+        let mut negated = refused || self.ctx_in(window.clone(), Ctx::Negation);
+        let mut modal = self.ctx_in(window, Ctx::Modal)
+            || self.ctx_in(sentence.start..first, Ctx::Hypothetical);
         if !negated && self.bare_refusal_after(first) {
             refused = true;
             negated = true;
         }
         let wide = sentence.start.max(first.saturating_sub(8))..first;
-        if !negated && ctx_in(&wide, Ctx::Counterfactual) {
+        if !negated && self.ctx_in(wide, Ctx::Counterfactual) {
             if self.declined_after(first) {
                 refused = true;
                 negated = true;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::analysis::{Analysis, CueReading, DocContext};
-use super::prefilter::{Hit, Prefilter, names_an_ai};
+use super::prefilter::Prefilter;
 use super::{ArchetypeMention, DocScores, Evidence, RECORD_FLOOR, Scored, Scorer, round4};
 use crate::error::Result;
 use crate::rules::{Features, Filters};
@@ -35,13 +35,24 @@ impl RuleScorer {
     pub fn passage_features(&self, text: &str) -> Option<(Vec<Features>, Vec<String>)> {
         let mut hits = vec![];
         self.prefilter.hits(text, &mut hits);
-        if !self.prefilter.escalates_whole(text, &hits) {
+        let stage1 = self.prefilter.escalate_whole(text, &hits);
+        if !stage1.escalate {
             return None;
         }
-        let mut doc = doc_context(&hits);
+        let mut doc = doc_context(stage1.salient);
         let analysis = Analysis::new(&self.filters, text, &mut doc);
         let features = analysis.features().into_iter().map(|(f, _)| f).collect();
         Some((features, analysis.terms()))
+    }
+
+    /// Stage 1's anchors in `text`, as (kind, matched text).
+    pub fn anchors<'t>(&self, text: &'t str) -> Vec<(String, &'t str)> {
+        let mut hits = vec![];
+        self.prefilter.hits(text, &mut hits);
+        hits.extend(self.prefilter.cue_hits(text));
+        hits.iter()
+            .map(|h| (format!("{:?}", h.kind), &text[h.start..h.end]))
+            .collect()
     }
 
     /// Everything stage 1 and 2 see in `text` taken as one passage: for
@@ -49,8 +60,9 @@ impl RuleScorer {
     pub fn explain(&self, text: &str) -> Explanation {
         let mut hits = vec![];
         self.prefilter.hits(text, &mut hits);
-        let escalated = self.prefilter.escalates_whole(text, &hits);
-        let mut doc = doc_context(&hits);
+        let stage1 = self.prefilter.escalate_whole(text, &hits);
+        let escalated = stage1.escalate;
+        let mut doc = doc_context(stage1.salient);
         let analysis = Analysis::new(&self.filters, text, &mut doc);
         let ids = self.word_ids(&analysis);
         let cues = analysis
@@ -155,9 +167,9 @@ pub struct Explanation {
     pub tropes: Vec<(TropeIdx, Features, f32)>,
 }
 
-fn doc_context(hits: &[Hit]) -> DocContext {
+fn doc_context(salient: bool) -> DocContext {
     DocContext {
-        salient: hits.iter().any(|h| names_an_ai(h.kind)),
+        salient,
         ai_names: vec![],
     }
 }
@@ -169,11 +181,16 @@ impl Scorer for RuleScorer {
         if hits.is_empty() {
             return DocScores::default();
         }
-        let escalate = self.prefilter.escalate(text, passages, &hits);
-        let mut doc = doc_context(&hits);
+        let stage1 = self.prefilter.escalate(text, passages, &hits);
+        let mut doc = doc_context(false);
         let mut out = DocScores::default();
-        for (i, span) in passages.iter().enumerate().filter(|(i, _)| escalate[*i]) {
+        for (i, span) in passages
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| stage1[*i].escalate)
+        {
             out.escalated += 1;
+            doc.salient = stage1[i].salient;
             let scored = self.score_passage(text, i, span, &mut doc);
             let says_something = scored.ai_agent >= RECORD_FLOOR
                 || !scored.tropes.is_empty()
