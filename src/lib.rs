@@ -35,6 +35,8 @@ pub mod eval;
 pub mod labeled;
 pub mod manifest;
 pub mod pipeline;
+pub mod rebalance;
+pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod score;

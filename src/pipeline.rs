@@ -117,6 +117,8 @@ pub struct Tagged {
     pub doc_tokens: Option<u64>,
     /// The attributes line, newline included.
     pub attributes: String,
+    /// The values of the recorded group fields (`--group-field`), in order.
+    pub groups: Vec<Option<String>>,
 }
 
 /// What tags documents: scorer, filters, configuration and token counter.
@@ -185,6 +187,11 @@ impl<'a> Tagger<'a> {
             sides,
             self.config.threshold,
         );
+        let groups = doc
+            .fields
+            .iter()
+            .map(|f| f.as_ref().and_then(|v| v.as_text()).map(|v| v.into_owned()))
+            .collect();
         Tagged {
             id: doc.id.clone(),
             characters,
@@ -194,6 +201,7 @@ impl<'a> Tagger<'a> {
             passage_sizes,
             doc_tokens,
             attributes: line,
+            groups,
         }
     }
 
@@ -201,8 +209,22 @@ impl<'a> Tagger<'a> {
         self.counter.map_or(0, |c| c.count(text))
     }
 
-    /// Add a tagged document to `stats`.
+    /// Add a tagged document to `stats`, and to the stats of its groups.
     pub fn count_into(&self, stats: &mut Prevalence, t: &Tagged) {
+        self.count_one(stats, t);
+        let fields = self.config.extractor.fields();
+        for (field, value) in fields.iter().zip(&t.groups) {
+            let by_value = stats.groups.entry(field.to_string()).or_default();
+            let key = match value {
+                Some(v) if by_value.contains_key(v) || by_value.len() < MAX_GROUPS => v.clone(),
+                Some(_) => OTHER_GROUP.to_string(),
+                None => MISSING_GROUP.to_string(),
+            };
+            self.count_one(by_value.entry(key).or_default(), t);
+        }
+    }
+
+    fn count_one(&self, stats: &mut Prevalence, t: &Tagged) {
         stats.documents += 1;
         stats.passages += u64::from(t.passages);
         stats.escalated_passages += u64::from(t.scores.escalated);
@@ -278,6 +300,14 @@ impl<'a> Tagger<'a> {
         }
     }
 }
+
+/// Distinct values of a group field kept per shard; documents with further
+/// values are counted under [`OTHER_GROUP`].
+pub const MAX_GROUPS: usize = 1000;
+/// The group of documents whose value did not fit under [`MAX_GROUPS`].
+pub const OTHER_GROUP: &str = "(other)";
+/// The group of documents without the field.
+pub const MISSING_GROUP: &str = "(missing)";
 
 /// Labels already counted for the current document.
 #[derive(Default)]

@@ -6,7 +6,9 @@ mod demo;
 mod eval;
 mod explain;
 mod progress;
+mod rebalance;
 mod scan;
+mod stats;
 mod summary;
 mod train;
 
@@ -26,6 +28,8 @@ pub struct Cli {
 pub enum Command {
     /// Tag every shard: attributes, stats and a manifest in --out.
     Scan(scan::Args),
+    /// Merge scan stats into a prevalence report (table, --json, --csv, --html).
+    Stats(stats::Args),
     /// Run the whole pipeline on the bundled sample corpus.
     Demo(demo::Args),
     /// Show how the scorer reads one passage.
@@ -40,6 +44,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> tropes::Result<i32> {
     match cli.command {
         Command::Scan(args) => scan::run(args),
+        Command::Stats(args) => stats::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Eval(args) => eval::run(args),

@@ -133,6 +133,9 @@ pub struct Prevalence {
     pub bad_input: BTreeMap<String, u64>,
     /// The first few bad records with their place.
     pub bad_examples: Vec<BadExample>,
+    /// Per recorded field (`scan --group-field`), the stats of each value.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub groups: BTreeMap<String, BTreeMap<String, Prevalence>>,
 }
 
 impl AddAssign<&Prevalence> for Prevalence {
@@ -153,6 +156,9 @@ impl AddAssign<&Prevalence> for Prevalence {
         self.bad_examples
             .sort_by(|a, b| (&a.shard, a.line).cmp(&(&b.shard, b.line)));
         self.bad_examples.truncate(BAD_EXAMPLES);
+        for (field, values) in &o.groups {
+            merge_map(self.groups.entry(field.clone()).or_default(), values);
+        }
     }
 }
 
