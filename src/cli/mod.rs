@@ -30,6 +30,8 @@ pub enum Command {
     Scan(scan::Args),
     /// Merge scan stats into a prevalence report (table, --json, --csv, --html).
     Stats(stats::Args),
+    /// Write a rebalanced corpus per a policy, with counts per trope before and after.
+    Rebalance(rebalance::Args),
     /// Run the whole pipeline on the bundled sample corpus.
     Demo(demo::Args),
     /// Show how the scorer reads one passage.
@@ -45,6 +47,7 @@ pub fn run(cli: Cli) -> tropes::Result<i32> {
     match cli.command {
         Command::Scan(args) => scan::run(args),
         Command::Stats(args) => stats::run(args),
+        Command::Rebalance(args) => rebalance::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Eval(args) => eval::run(args),

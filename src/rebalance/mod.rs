@@ -2,6 +2,10 @@
 //! upsample aligned ones, mix in stories of AIs acting with integrity, to a
 //! target ratio, reproducibly, with every document's fate counted.
 
+pub mod plan;
+pub mod policy;
 pub mod report;
+pub mod run;
+pub mod splice;
 
 pub use report::{RebalanceReport, before_after};

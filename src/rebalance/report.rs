@@ -97,6 +97,9 @@ pub struct RebalanceReport {
     pub after: Totals,
     pub decisions: Decisions,
     pub target: TargetOutcome,
+    /// Input lines that were not documents (not written), by kind.
+    #[serde(default)]
+    pub bad_input: BTreeMap<String, u64>,
 }
 
 /// Read `DIR/rebalance_report.json`.
