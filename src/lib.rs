@@ -32,6 +32,7 @@
 pub mod document;
 pub mod error;
 pub mod eval;
+pub mod index;
 pub mod labeled;
 pub mod manifest;
 pub mod pipeline;

@@ -5,6 +5,7 @@
 //! are written in input order, so memory stays at about two batches per shard in
 //! flight and the output does not depend on the number of threads.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,6 +39,30 @@ pub struct ScanConfig {
     /// Bytes of input lines per batch.
     pub batch_bytes: usize,
     pub sampling: TokenSampling,
+    /// Also prepare passages for the search index.
+    pub index: Option<IndexOptions>,
+}
+
+/// What goes into the search index.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IndexOptions {
+    /// Every passage, not only those with an AI agent or a trope.
+    pub all: bool,
+    /// Positions, among the extractor's fields, of the fields to index.
+    pub fields: Vec<usize>,
+}
+
+/// A passage ready for the index (owned: it outlives the input batch).
+#[derive(Clone, Debug)]
+pub struct IndexPassage {
+    pub passage: u32,
+    pub start: u64,
+    pub end: u64,
+    pub text: String,
+    pub ai_agent: f32,
+    pub scores: Vec<(usize, f32)>,
+    pub stance: &'static str,
+    pub archetypes: Vec<String>,
 }
 
 /// The part of the configuration recorded in outputs and hashed.
@@ -117,8 +142,10 @@ pub struct Tagged {
     pub doc_tokens: Option<u64>,
     /// The attributes line, newline included.
     pub attributes: String,
-    /// The values of the recorded group fields (`--group-field`), in order.
+    /// The values of the recorded fields (`--group-field`, `--index-field`), in order.
     pub groups: Vec<Option<String>>,
+    /// Passages for the search index (empty unless indexing).
+    pub index: Vec<IndexPassage>,
 }
 
 /// What tags documents: scorer, filters, configuration and token counter.
@@ -192,7 +219,12 @@ impl<'a> Tagger<'a> {
             .iter()
             .map(|f| f.as_ref().and_then(|v| v.as_text()).map(|v| v.into_owned()))
             .collect();
+        let index = match &self.config.index {
+            Some(opts) => self.index_passages(text, &spans, &scores, &labels, opts.all),
+            None => vec![],
+        };
         Tagged {
+            index,
             id: doc.id.clone(),
             characters,
             passages: spans.len() as u32,
@@ -203,6 +235,63 @@ impl<'a> Tagger<'a> {
             attributes: line,
             groups,
         }
+    }
+
+    /// The passages to index: those with an AI agent or a trope, or all.
+    fn index_passages(
+        &self,
+        text: &str,
+        spans: &[crate::segment::Span],
+        scores: &DocScores,
+        labels: &[Labels],
+        all: bool,
+    ) -> Vec<IndexPassage> {
+        let scored: BTreeMap<u32, (&crate::score::Scored, &Labels)> = scores
+            .passages
+            .iter()
+            .zip(labels)
+            .map(|(p, l)| (p.passage, (p, l)))
+            .collect();
+        let chosen: Vec<usize> = if all {
+            (0..spans.len()).collect()
+        } else {
+            scored
+                .iter()
+                .filter(|(_, (_, l))| l.ai_agent || !l.tropes.is_empty())
+                .map(|(i, _)| *i as usize)
+                .collect()
+        };
+        let chars = attributes::CharOffsets::new(
+            text,
+            chosen.iter().flat_map(|&i| [spans[i].start, spans[i].end]),
+        );
+        chosen
+            .into_iter()
+            .map(|i| {
+                let span = &spans[i];
+                let found = scored.get(&(i as u32));
+                IndexPassage {
+                    passage: i as u32,
+                    start: chars.get(span.start),
+                    end: chars.get(span.end),
+                    text: text[span.clone()].to_string(),
+                    ai_agent: found.map_or(0.0, |(p, _)| p.ai_agent),
+                    scores: found.map_or(vec![], |(p, _)| {
+                        p.tropes.iter().map(|(t, s)| (t.0 as usize, *s)).collect()
+                    }),
+                    stance: found.map_or(Stance::None, |(_, l)| l.stance).name(),
+                    archetypes: found.map_or(vec![], |(p, _)| {
+                        let mut names: Vec<String> = p
+                            .archetypes
+                            .iter()
+                            .map(|a| self.filters.archetypes[a.archetype as usize].name.clone())
+                            .collect();
+                        names.dedup();
+                        names
+                    }),
+                }
+            })
+            .collect()
     }
 
     fn count(&self, text: &str) -> u64 {
@@ -358,6 +447,8 @@ pub struct ShardJob<'a> {
     pub filters_hash: &'a str,
     pub config_hash: &'a str,
     pub progress: &'a Progress,
+    /// Where passages go when indexing.
+    pub indexer: Option<&'a crate::index::Indexer>,
 }
 
 /// Scan one shard into its attributes and stats files. A corrupt stream fails
@@ -464,6 +555,10 @@ fn process_stream(
                         .write_all(tagged.attributes.as_bytes())
                         .map_err(|error| StreamError { line, error })?;
                     job.tagger.count_into(stats, &tagged);
+                    index_document(job, input, &tagged).map_err(|e| StreamError {
+                        line,
+                        error: std::io::Error::other(e.to_string()),
+                    })?;
                 }
                 Err(bad) => stats.add_bad(&input.name, line, bad.kind.name(), &bad.message),
             }
@@ -472,6 +567,65 @@ fn process_stream(
         batch = next?;
     }
     counter.publish(0);
+    Ok(())
+}
+
+/// Add a tagged document's passages to the index, if indexing.
+fn index_document(job: &ShardJob, input: &ShardInput, tagged: &Tagged) -> Result<()> {
+    let (Some(indexer), Some(opts)) = (job.indexer, &job.tagger.config.index) else {
+        return Ok(());
+    };
+    let meta: Vec<Option<String>> = opts
+        .fields
+        .iter()
+        .map(|&i| tagged.groups.get(i).cloned().flatten())
+        .collect();
+    for p in &tagged.index {
+        indexer.add(&crate::index::PassageRecord {
+            doc_id: &tagged.id,
+            shard: &input.name,
+            passage: p.passage,
+            start: p.start,
+            end: p.end,
+            text: &p.text,
+            ai_agent: p.ai_agent,
+            scores: p.scores.clone(),
+            stance: p.stance,
+            archetypes: p.archetypes.clone(),
+            meta: meta.clone(),
+        })?;
+    }
+    Ok(())
+}
+
+/// Index a shard a scan completed earlier: tag it again (the same filters and
+/// settings give the same scores) and add its passages, writing nothing else.
+pub fn index_shard(job: &ShardJob, input: &ShardInput) -> Result<()> {
+    let opened = codec::open(&input.path, input.format, None)?;
+    let mut reader = LineReader::new(
+        opened.reader,
+        input.format.layout,
+        job.tagger.config.max_line_bytes,
+    );
+    let shard_error = |e: StreamError| Error::Shard {
+        shard: input.path.display().to_string(),
+        line: e.line,
+        message: format!("corrupt or truncated stream: {}", e.error),
+    };
+    let batch_bytes = job.tagger.config.batch_bytes;
+    let mut batch = reader.read_batch(batch_bytes).map_err(shard_error)?;
+    while !batch.is_empty() {
+        let (next, results) = rayon::join(
+            || reader.read_batch(batch_bytes),
+            || tag_batch(job.tagger, input, &batch),
+        );
+        for (_, result) in results {
+            if let Ok(tagged) = result {
+                index_document(job, input, &tagged)?;
+            }
+        }
+        batch = next.map_err(shard_error)?;
+    }
     Ok(())
 }
 

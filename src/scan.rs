@@ -39,6 +39,8 @@ pub struct ScanPlan {
     pub todo: Vec<ShardInput>,
     /// Shards complete from an earlier run, with their stats.
     pub done: Vec<(String, Prevalence)>,
+    /// The inputs of `done`, for indexing them if needed.
+    pub done_inputs: Vec<ShardInput>,
     /// Files under INPUT directories that are not shards.
     pub skipped_files: Vec<PathBuf>,
     /// Files named on the command line that are not shards.
@@ -46,6 +48,16 @@ pub struct ScanPlan {
     /// Compressed bytes to read.
     pub bytes: u64,
     pub config_hash: String,
+}
+
+impl ScanPlan {
+    /// Shards complete from an earlier run that the index does not hold yet.
+    pub fn unindexed(&self, indexed: &[String]) -> Vec<&ShardInput> {
+        self.done_inputs
+            .iter()
+            .filter(|s| !indexed.contains(&s.name))
+            .collect()
+    }
 }
 
 /// The outcome of a scan.
@@ -69,6 +81,28 @@ impl RunReport {
     }
 }
 
+/// The index writer of a scan with `--index`.
+fn open_indexer(req: &ScanRequest) -> Result<Option<crate::index::Indexer>> {
+    let Some(opts) = &req.config.index else {
+        return Ok(None);
+    };
+    let fields: Vec<String> = opts
+        .fields
+        .iter()
+        .map(|&i| req.config.extractor.fields()[i].to_string())
+        .collect();
+    let meta = crate::index::meta_for(
+        &req.filters.hash,
+        &req.filters.taxonomy,
+        req.config.threshold,
+        &fields,
+        opts.all,
+    );
+    let dir = crate::index::index_dir(&req.out, req.rank, req.world_size);
+    let threads = rayon::current_num_threads();
+    crate::index::Indexer::open(&dir, meta, threads, req.force).map(Some)
+}
+
 /// Discover the shards and check the output directory, without reading a shard.
 pub fn plan(req: &ScanRequest) -> Result<ScanPlan> {
     if req.world_size == 0 || req.rank >= req.world_size {
@@ -86,6 +120,7 @@ pub fn plan(req: &ScanRequest) -> Result<ScanPlan> {
     let mut plan = ScanPlan {
         todo: vec![],
         done: vec![],
+        done_inputs: vec![],
         skipped_files: found.skipped,
         rejected: found.rejected,
         bytes: 0,
@@ -93,7 +128,10 @@ pub fn plan(req: &ScanRequest) -> Result<ScanPlan> {
     };
     for shard in mine {
         match previous_run(&layout, &shard, &req.filters.hash, &hash, req.force)? {
-            Some(stats) => plan.done.push((shard.name.clone(), stats)),
+            Some(stats) => {
+                plan.done.push((shard.name.clone(), stats));
+                plan.done_inputs.push(shard);
+            }
             None => {
                 plan.bytes += shard.size;
                 plan.todo.push(shard);
@@ -150,12 +188,19 @@ pub fn run(req: &ScanRequest, plan: ScanPlan, progress: &Progress) -> Result<Run
     std::fs::create_dir_all(&layout.dir).map_err(|e| Error::io(&layout.dir, e))?;
     let counter = req.counter.as_deref();
     let tagger = Tagger::new(req.scorer.as_ref(), &req.filters, &req.config, counter);
+    let mut indexer = open_indexer(req)?;
+    if let Some(ix) = indexer.as_mut() {
+        for shard in &plan.todo {
+            ix.delete_shard(&shard.name);
+        }
+    }
     let job = ShardJob {
         tagger: &tagger,
         layout: &layout,
         filters_hash: &req.filters.hash,
         config_hash: &plan.config_hash,
         progress,
+        indexer: indexer.as_ref(),
     };
     if req.force {
         for shard in &plan.todo {
@@ -163,6 +208,26 @@ pub fn run(req: &ScanRequest, plan: ScanPlan, progress: &Progress) -> Result<Run
         }
     }
     let mut results: Vec<ShardResult> = plan.todo.par_iter().map(|s| scan_shard(&job, s)).collect();
+    let unindexed: Vec<&ShardInput> = match job.indexer {
+        Some(ix) => plan.unindexed(ix.shards()),
+        None => vec![],
+    };
+    unindexed
+        .par_iter()
+        .map(|s| crate::pipeline::index_shard(&job, s))
+        .collect::<Result<()>>()?;
+    if let Some(mut ix) = indexer {
+        for r in results
+            .iter()
+            .filter(|r| matches!(r.status, ShardStatus::Done))
+        {
+            ix.shard_done(&r.name);
+        }
+        for s in &unindexed {
+            ix.shard_done(&s.name);
+        }
+        ix.commit()?;
+    }
     results.extend(plan.rejected.iter().map(|p| rejected(&layout, p)));
     let mut total = Prevalence::default();
     for (name, stats) in &plan.done {

@@ -40,6 +40,12 @@ pub fn run(args: Args) -> Result<i32> {
         inputs[0].display(),
         out.display()
     );
-    let req = request(inputs, out, true, &input, &args.opts, &args.common)?;
+    let index = super::scan::IndexArgs {
+        index: true,
+        ..Default::default()
+    };
+    let mut opts = args.opts.clone();
+    opts.exact_tokens = !opts.no_tokens;
+    let req = request(inputs, out, true, &input, &opts, &index, &args.common)?;
     execute(&req, args.common.quiet)
 }

@@ -5,9 +5,11 @@ mod common;
 mod demo;
 mod eval;
 mod explain;
+mod index;
 mod progress;
 mod rebalance;
 mod scan;
+mod search;
 mod stats;
 mod summary;
 mod train;
@@ -28,6 +30,10 @@ pub struct Cli {
 pub enum Command {
     /// Tag every shard: attributes, stats and a manifest in --out.
     Scan(scan::Args),
+    /// Build or update the search index of a scan, or merge indexes.
+    Index(index::Args),
+    /// Search the passage index.
+    Search(search::Args),
     /// Merge scan stats into a prevalence report (table, --json, --csv, --html).
     Stats(stats::Args),
     /// Write a rebalanced corpus per a policy, with counts per trope before and after.
@@ -46,6 +52,8 @@ pub enum Command {
 pub fn run(cli: Cli) -> tropes::Result<i32> {
     match cli.command {
         Command::Scan(args) => scan::run(args),
+        Command::Index(args) => index::run(args),
+        Command::Search(args) => search::run(args),
         Command::Stats(args) => stats::run(args),
         Command::Rebalance(args) => rebalance::run(args),
         Command::Demo(args) => demo::run(args),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use clap::Args as ClapArgs;
-use tropes::pipeline::{Progress, RecordedConfig, ScanConfig};
+use tropes::pipeline::{IndexOptions, Progress, RecordedConfig, ScanConfig};
 use tropes::scan::{self, ScanRequest};
 use tropes::score::RuleScorer;
 use tropes::segment::SegmentConfig;
@@ -25,15 +25,31 @@ pub struct Args {
     /// Output directory (attributes/, stats/, manifest.json)
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Redo shards that an earlier run completed
+    /// Redo shards that an earlier run completed (and rebuild the index)
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub index: IndexArgs,
     #[command(flatten)]
     pub input: InputArgs,
     #[command(flatten)]
     pub opts: ScanOpts,
     #[command(flatten)]
     pub common: Common,
+}
+
+/// Options of the search index.
+#[derive(ClapArgs, Debug, Clone, Default)]
+pub struct IndexArgs {
+    /// Also build the search index at DIR/index (DIR/index/part-<rank> per worker)
+    #[arg(long)]
+    pub index: bool,
+    /// Index every passage, not only those with an AI agent or a trope
+    #[arg(long)]
+    pub index_all: bool,
+    /// Metadata fields (dotted paths) to store and filter on in the index
+    #[arg(long = "index-field", value_name = "PATH")]
+    pub index_fields: Vec<String>,
 }
 
 /// Options that decide what a scan writes.
@@ -78,6 +94,7 @@ pub fn request(
     force: bool,
     input: &InputArgs,
     opts: &ScanOpts,
+    index: &IndexArgs,
     common: &Common,
 ) -> Result<ScanRequest> {
     let segment = SegmentConfig {
@@ -113,8 +130,24 @@ pub fn request(
         tokenizer: counter.as_ref().map(|c| c.hash.clone()),
         token_sampling: sampling,
     };
+    let mut fields = opts.group_fields.clone();
+    for f in &index.index_fields {
+        if !fields.contains(f) {
+            fields.push(f.clone());
+        }
+    }
+    let index_options =
+        (index.index || index.index_all || !index.index_fields.is_empty()).then(|| IndexOptions {
+            all: index.index_all,
+            fields: index
+                .index_fields
+                .iter()
+                .filter_map(|f| fields.iter().position(|x| x == f))
+                .collect(),
+        });
     let config = ScanConfig {
-        extractor: input.extractor(&opts.group_fields)?,
+        index: index_options,
+        extractor: input.extractor(&fields)?,
         segment,
         threshold: opts.threshold,
         max_line_bytes: opts.max_line_bytes,
@@ -170,6 +203,7 @@ pub fn run(args: Args) -> Result<i32> {
         args.force,
         &args.input,
         &args.opts,
+        &args.index,
         &args.common,
     )?;
     execute(&req, args.common.quiet)
