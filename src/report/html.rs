@@ -212,7 +212,7 @@ fn draw_bars(svg: &mut String, bars: &[Bar], unit: &str, size: (u32, u32)) -> Re
         .map_err(|e| err(&e))?;
     let labels: Vec<String> = bars.iter().map(|b| b.label.clone()).collect();
     // Segment 0 is at the bottom of the chart: the first bar goes in the top one.
-    let row = |i: usize| n - 1 - i;
+    let row = |i: usize| (n - 1).saturating_sub(i);
     chart
         .configure_mesh()
         .disable_y_mesh()
@@ -221,7 +221,7 @@ fn draw_bars(svg: &mut String, bars: &[Bar], unit: &str, size: (u32, u32)) -> Re
         .x_label_formatter(&|v| number(*v))
         .y_labels(n)
         .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(i) => labels.get(row(*i)).cloned().unwrap_or_default(),
+            SegmentValue::CenterOf(i) if *i < n => labels.get(row(*i)).cloned().unwrap_or_default(),
             _ => String::new(),
         })
         .label_style(("sans-serif", 14))
