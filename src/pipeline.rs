@@ -205,10 +205,15 @@ impl<'a> Tagger<'a> {
             .map(|c| c.count(text));
         let mut line = String::with_capacity(512);
         let sides = &self.archetype_sides;
+        let shape = attributes::DocShape {
+            characters,
+            passages: spans.len() as u32,
+        };
         attributes::write_line(
             &mut line,
             &doc.id,
             text,
+            shape,
             &scores,
             tax,
             sides,

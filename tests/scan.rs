@@ -48,8 +48,17 @@ fn scan_writes_attributes_stats_and_manifest() {
         "misaligned stance code"
     );
     let bakery = attrs[1]["attributes"].as_object().unwrap();
+    let passages = &bakery["tropes__passages"][0];
+    assert_eq!(
+        (passages[0].as_u64(), passages[2].as_u64()),
+        (Some(0), Some(1)),
+        "one passage over the whole text"
+    );
     assert!(
-        bakery.values().all(|v| v.as_array().unwrap().is_empty()),
+        bakery
+            .iter()
+            .filter(|(k, _)| *k != "tropes__passages")
+            .all(|(_, v)| v.as_array().unwrap().is_empty()),
         "bakery hours carry nothing"
     );
     let aligned = &attrs[2]["attributes"]["tropes__aligned"];

@@ -36,6 +36,9 @@ pub struct Args {
     /// Output compression: zstd, gzip or none
     #[arg(long, default_value = "zstd", value_name = "CODEC")]
     pub compression: String,
+    /// Compression level [default: 3 for zstd, 6 for gzip]
+    #[arg(long, value_name = "N")]
+    pub level: Option<i32>,
     /// Do not add the `tropes` object saying what was done to each document
     #[arg(long)]
     pub no_annotate: bool,
@@ -79,6 +82,9 @@ pub fn run(args: Args) -> Result<i32> {
         filters: filters.clone(),
         counter: Some(Arc::new(TokenCounter::load(&tokenizer)?)),
         compression,
+        level: args
+            .level
+            .unwrap_or(if compression == Codec::Gzip { 6 } else { 3 }),
         annotate: !args.no_annotate,
         log_decisions: args.log_decisions,
         rank,

@@ -36,6 +36,8 @@ pub struct Flagged {
 pub struct DocFlags {
     pub id: String,
     pub passages: Vec<Flagged>,
+    /// Passages the scan cut the text into (`tropes__passages`).
+    pub total_passages: u64,
 }
 
 #[derive(Deserialize)]
@@ -75,7 +77,16 @@ pub fn flags_of(
             }
         })
         .collect();
-    Ok(DocFlags { id: a.id, passages })
+    let total_passages = a
+        .attributes
+        .get(&format!("{PREFIX}passages"))
+        .and_then(|s| s.first())
+        .map_or(0, |&(_, _, n)| n as u64);
+    Ok(DocFlags {
+        id: a.id,
+        passages,
+        total_passages,
+    })
 }
 
 /// What the policy does to a document before any sampling.

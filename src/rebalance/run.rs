@@ -35,6 +35,8 @@ pub struct RebalanceRequest {
     pub filters: Arc<Filters>,
     pub counter: Option<Arc<TokenCounter>>,
     pub compression: Codec,
+    /// Compression level (zstd: 1–19, gzip: 0–9).
+    pub level: i32,
     pub annotate: bool,
     pub log_decisions: bool,
     pub rank: usize,
@@ -192,7 +194,7 @@ fn plan_hash(req: &RebalanceRequest, manifest: &Manifest, plan: &Plan) -> String
         "scan_config": manifest.config_hash,
         "filters": manifest.filters_hash,
         "plan": plan,
-        "compression": format!("{:?}", req.compression),
+        "compression": format!("{:?} {}", req.compression, req.level),
         "annotate": req.annotate,
         "version": env!("CARGO_PKG_VERSION"),
     });
@@ -261,7 +263,11 @@ fn flags_from_scores(
     threshold: f32,
 ) -> DocFlags {
     let mut line = String::new();
-    crate::sink::attributes::write_line(&mut line, id, text, scores, tax, &[], threshold);
+    let shape = crate::sink::attributes::DocShape {
+        characters: text.chars().count() as u64,
+        passages: 0,
+    };
+    crate::sink::attributes::write_line(&mut line, id, text, shape, scores, tax, &[], threshold);
     flags_of(&line, tax, threshold).unwrap_or_default()
 }
 
@@ -301,13 +307,16 @@ enum Output {
 }
 
 impl Output {
-    fn create(path: &Path, codec: Codec) -> Result<Output> {
+    fn create(path: &Path, codec: Codec, level: i32) -> Result<Output> {
         Ok(match codec {
-            Codec::Zstd => Output::Zstd(crate::shard::writer::ZstdFile::create(path, 3)?),
-            Codec::Gzip => Output::Gzip(flate2::write::GzEncoder::new(
-                AtomicFile::create(path)?,
-                flate2::Compression::default(),
-            )),
+            Codec::Zstd => Output::Zstd(crate::shard::writer::ZstdFile::create(path, level)?),
+            Codec::Gzip => {
+                let level = flate2::Compression::new(level.clamp(0, 9) as u32);
+                Output::Gzip(flate2::write::GzEncoder::new(
+                    AtomicFile::create(path)?,
+                    level,
+                ))
+            }
             Codec::Plain => Output::Plain(AtomicFile::create(path)?),
         })
     }
@@ -345,7 +354,7 @@ fn process_shard(ctx: &Context, input: &ShardInput) -> Result<()> {
         dir: req.out.clone(),
     };
     let out_path = layout.output(&input.name, req.compression);
-    let mut out = Output::create(&out_path, req.compression)?;
+    let mut out = Output::create(&out_path, req.compression, req.level)?;
     let mut log = if req.log_decisions {
         Some(crate::shard::writer::ZstdFile::create(
             &layout.decisions(&input.name),
@@ -636,8 +645,15 @@ fn decide(ctx: &Context, id: &str, text: &str, flags: &DocFlags) -> Fate {
     let copyable =
         keep && remaining.iter().any(|p| p.aligned) && !remaining.iter().any(|p| p.misaligned);
     let written = new_text.as_deref().unwrap_or(text);
-    let mut spans = vec![];
-    segment(written, &ctx.segment, &mut spans);
+    // Only a cut text needs cutting into passages again; the scan counted the rest.
+    let passages = match &new_text {
+        Some(t) => {
+            let mut spans = vec![];
+            segment(t, &ctx.segment, &mut spans);
+            spans.len() as u64
+        }
+        None => flags.total_passages,
+    };
     Fate {
         keep,
         copies: if copyable {
@@ -648,7 +664,7 @@ fn decide(ctx: &Context, id: &str, text: &str, flags: &DocFlags) -> Fate {
         removed: if keep { cut.len() as u32 } else { 0 },
         action: t.action,
         remaining,
-        passages: spans.len() as u64,
+        passages,
         chars: written.chars().count() as u64,
         text: new_text,
         original_text: text.to_string(),
@@ -761,11 +777,9 @@ fn json_string(s: &str) -> String {
 }
 
 fn count_before(ctx: &Context, t: &mut Totals, text: &str, flags: &DocFlags) {
-    let mut spans = vec![];
-    segment(text, &ctx.segment, &mut spans);
     let chars = text.chars().count() as u64;
     t.documents += 1;
-    t.passages += spans.len() as u64;
+    t.passages += flags.total_passages;
     t.tokens += (chars as f64 * ctx.tokens_per_char).round() as u64;
     tally_tropes(ctx, t, text, &flags.passages, 1);
 }

@@ -131,6 +131,11 @@ impl WordWeights {
         &self.words[i as usize]
     }
 
+    /// The id of a term, if it is in the vocabulary.
+    pub fn id(&self, term: &str) -> Option<u32> {
+        self.index.get(term).copied()
+    }
+
     /// Distinct vocabulary ids of the given lowercased tokens, sorted.
     pub fn ids<'a>(&self, tokens: impl Iterator<Item = &'a str>) -> Vec<u32> {
         let mut ids: Vec<u32> = tokens.filter_map(|t| self.index.get(t).copied()).collect();

@@ -49,7 +49,13 @@ pub struct Pattern {
     pub source: String,
     pub elems: Vec<Elem>,
     pub case_sensitive: bool,
+    /// Per element: its whole-word alternatives as a set, when there are many
+    /// (a lookup instead of comparing each in turn).
+    exact: Vec<Option<rustc_hash::FxHashSet<String>>>,
 }
+
+/// Alternatives above this count are looked up in a set.
+const SET_ABOVE: usize = 4;
 
 const DEFAULT_GAP: usize = 4;
 
@@ -65,11 +71,26 @@ impl Pattern {
             (Some(Elem::Gap(_)), _) | (_, Some(Elem::Gap(_))) => {
                 Err("a pattern cannot start or end with a gap".into())
             }
-            _ => Ok(Pattern {
-                source: source.to_string(),
-                elems,
-                case_sensitive,
-            }),
+            _ => {
+                let exact = elems
+                    .iter()
+                    .map(|e| match e {
+                        Elem::Word(alts) if !case_sensitive && alts.len() > SET_ABOVE => Some(
+                            alts.iter()
+                                .filter(|a| !a.prefix)
+                                .map(|a| a.text.clone())
+                                .collect(),
+                        ),
+                        _ => None,
+                    })
+                    .collect();
+                Ok(Pattern {
+                    source: source.to_string(),
+                    elems,
+                    case_sensitive,
+                    exact,
+                })
+            }
         }
     }
 
@@ -142,7 +163,16 @@ impl Pattern {
                     return None;
                 }
                 let tok = &tokens[words[at]];
-                if !alts.iter().any(|a| self.alt_matches(a, text, tok)) {
+                let hit = match &self.exact[elem] {
+                    Some(set) => {
+                        set.contains(tok.lower.as_str())
+                            || alts
+                                .iter()
+                                .any(|a| a.prefix && tok.lower.starts_with(&a.text))
+                    }
+                    None => alts.iter().any(|a| self.alt_matches(a, text, tok)),
+                };
+                if !hit {
                     return None;
                 }
                 if elem + 1 == self.elems.len() {

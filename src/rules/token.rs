@@ -152,11 +152,21 @@ fn alnum_run(s: &str) -> &str {
 fn word_token(text: &str, start: usize, end: usize) -> Token {
     let s = &text[start..end];
     let has_letter = s.chars().any(char::is_alphabetic);
+    let lower = if s
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    {
+        s.to_string()
+    } else if s.is_ascii() {
+        s.to_ascii_lowercase()
+    } else {
+        s.to_lowercase().replace('\u{2019}', "'")
+    };
     Token {
         kind: Kind::Word,
         start,
         end,
-        lower: s.to_lowercase().replace('\u{2019}', "'"),
+        lower,
         cap: s.chars().next().is_some_and(char::is_uppercase),
         caps: has_letter && !s.chars().any(char::is_lowercase),
     }

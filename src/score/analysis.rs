@@ -882,31 +882,45 @@ impl<'a> Analysis<'a> {
     /// the same word can weigh differently when an AI does it, a person does it,
     /// or nobody does.
     pub fn terms(&self) -> Vec<String> {
-        let negated = self.negation_scope();
-        let about_ai = self.ai_sentences();
         let mut out = vec![];
-        for (k, &t) in self.words.iter().enumerate() {
-            let w = &self.tokens[t].lower;
-            if !is_vocabulary_word(w) {
-                continue;
-            }
-            out.push(w.clone());
-            if TERMS_NEG && negated[k] {
-                out.push(format!("~{w}"));
-            }
-            if TERMS_AI && about_ai[self.sentence[k]] {
-                out.push(format!("@{w}"));
-            }
-        }
+        self.each_term(|t| out.push(t.to_string()));
         out.sort_unstable();
         out.dedup();
         out
     }
 
-    /// The passage's terms in a learned vocabulary.
+    /// Call `f` with every term (with repeats), building each in one buffer.
+    fn each_term(&self, mut f: impl FnMut(&str)) {
+        let negated = self.negation_scope();
+        let about_ai = self.ai_sentences();
+        let mut buf = String::with_capacity(32);
+        for (k, &t) in self.words.iter().enumerate() {
+            let w = &self.tokens[t].lower;
+            if !is_vocabulary_word(w) {
+                continue;
+            }
+            f(w);
+            for (on, mark) in [
+                (TERMS_NEG && negated[k], '~'),
+                (TERMS_AI && about_ai[self.sentence[k]], '@'),
+            ] {
+                if on {
+                    buf.clear();
+                    buf.push(mark);
+                    buf.push_str(w);
+                    f(&buf);
+                }
+            }
+        }
+    }
+
+    /// The passage's terms in a learned vocabulary, distinct and sorted.
     pub fn word_ids(&self, vocabulary: &WordWeights) -> Vec<u32> {
-        let terms = self.terms();
-        vocabulary.ids(terms.iter().map(String::as_str))
+        let mut ids = vec![];
+        self.each_term(|t| ids.extend(vocabulary.id(t)));
+        ids.sort_unstable();
+        ids.dedup();
+        ids
     }
 
     /// Per word position: inside the scope of a negation or refusal (up to six

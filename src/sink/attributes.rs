@@ -3,6 +3,8 @@
 //! with offsets in Unicode code points of the document text.
 //!
 //! Keys, always all present (empty lists where nothing was found):
+//! - `tropes__passages`: one span over the whole text whose score is the number
+//!   of passages the text was cut into (so later passes need not cut it again);
 //! - `tropes__ai_agent`: passages with an AI agent, scored by how sure that is;
 //! - `tropes__<trope_id>`: one per trope, passages scoring at least 0.05;
 //! - `tropes__misaligned` / `tropes__aligned`: per passage, the highest score of
@@ -66,11 +68,21 @@ impl CharOffsets {
 /// The prefix of every attribute name.
 pub const PREFIX: &str = "tropes__";
 
+/// What a document's attributes line says besides its scores.
+#[derive(Clone, Copy, Debug)]
+pub struct DocShape {
+    /// Length of the text in characters.
+    pub characters: u64,
+    /// Number of passages the text was cut into.
+    pub passages: u32,
+}
+
 /// Write one attributes line (with its newline) for document `id`.
 pub fn write_line(
     out: &mut String,
     id: &str,
     text: &str,
+    shape: DocShape,
     scores: &DocScores,
     taxonomy: &Taxonomy,
     archetype_sides: &[ArchetypeSide],
@@ -97,13 +109,16 @@ pub fn write_line(
         out.push(']');
     };
     let ps = &scores.passages;
+    // Exact as a float up to 16.7 million passages.
+    let whole = ((0, shape.characters), shape.passages as f32);
+    list("passages", &mut std::iter::once(whole), true);
     list(
         "ai_agent",
         &mut ps
             .iter()
             .filter(|p| p.ai_agent >= 0.5)
             .map(|p| (span(&p.span), p.ai_agent)),
-        true,
+        false,
     );
     for (t, trope) in taxonomy.iter() {
         let mut items = ps
