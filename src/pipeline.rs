@@ -209,16 +209,12 @@ impl<'a> Tagger<'a> {
             characters,
             passages: spans.len() as u32,
         };
-        attributes::write_line(
-            &mut line,
-            &doc.id,
-            text,
-            shape,
-            &scores,
-            tax,
-            sides,
-            self.config.threshold,
-        );
+        let labelling = attributes::Labelling {
+            taxonomy: tax,
+            archetype_sides: sides,
+            threshold: self.config.threshold,
+        };
+        attributes::write_line(&mut line, &doc.id, text, shape, &scores, labelling);
         let groups = doc
             .fields
             .iter()

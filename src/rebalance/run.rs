@@ -267,7 +267,12 @@ fn flags_from_scores(
         characters: text.chars().count() as u64,
         passages: 0,
     };
-    crate::sink::attributes::write_line(&mut line, id, text, shape, scores, tax, &[], threshold);
+    let labelling = crate::sink::attributes::Labelling {
+        taxonomy: tax,
+        archetype_sides: &[],
+        threshold,
+    };
+    crate::sink::attributes::write_line(&mut line, id, text, shape, scores, labelling);
     flags_of(&line, tax, threshold).unwrap_or_default()
 }
 

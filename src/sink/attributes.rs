@@ -77,6 +77,16 @@ pub struct DocShape {
     pub passages: u32,
 }
 
+/// What every line of a scan shares: the labels and the threshold.
+#[derive(Clone, Copy, Debug)]
+pub struct Labelling<'a> {
+    pub taxonomy: &'a Taxonomy,
+    /// Villain or admirable, by archetype index.
+    pub archetype_sides: &'a [ArchetypeSide],
+    /// A passage's stance counts tropes at or above this.
+    pub threshold: f32,
+}
+
 /// Write one attributes line (with its newline) for document `id`.
 pub fn write_line(
     out: &mut String,
@@ -84,10 +94,13 @@ pub fn write_line(
     text: &str,
     shape: DocShape,
     scores: &DocScores,
-    taxonomy: &Taxonomy,
-    archetype_sides: &[ArchetypeSide],
-    threshold: f32,
+    labelling: Labelling,
 ) {
+    let Labelling {
+        taxonomy,
+        archetype_sides,
+        threshold,
+    } = labelling;
     let needed = scores.passages.iter().flat_map(|p| {
         let arch = p.archetypes.iter().flat_map(|a| [a.span.start, a.span.end]);
         [p.span.start, p.span.end].into_iter().chain(arch)
