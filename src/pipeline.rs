@@ -20,7 +20,7 @@ use crate::score::{DocScores, Labels, Scorer};
 use crate::segment::{SegmentConfig, segment};
 use crate::shard::codec::{self, Fingerprint};
 use crate::shard::reader::StreamError;
-use crate::shard::writer::{ZstdFile, write_json};
+use crate::shard::writer::{CompressedFile, ZstdFile, write_json};
 use crate::shard::{BadKind, Layout, LineBatch, LineReader, RawLine, ShardInput};
 use crate::sink::attributes;
 use crate::sink::stats::{Counts, Prevalence};
@@ -41,6 +41,9 @@ pub struct ScanConfig {
     pub sampling: TokenSampling,
     /// Also prepare passages for the search index.
     pub index: Option<IndexOptions>,
+    /// Also write each JSON shard's attributes where `dolma mix` looks for
+    /// them, under this attribute-set name (see [`dolma_attributes_path`]).
+    pub dolma_layout: Option<String>,
 }
 
 /// What goes into the search index.
@@ -486,7 +489,8 @@ fn scan_shard_inner(
     let opened = codec::open(&input.path, input.format, Some(bytes_counter.clone()))
         .map_err(|e| fail(0, e.to_string()))?;
     let attrs_path = job.layout.attributes(&input.name);
-    let mut attrs = ZstdFile::create(&attrs_path, 3).map_err(|e| fail(0, e.to_string()))?;
+    let mut attrs = AttributeSinks::create(&attrs_path, dolma_target(job.tagger.config, input))
+        .map_err(|e| fail(0, e.to_string()))?;
     let mut stats = Prevalence::default();
     let mut reader = LineReader::new(
         opened.reader,
@@ -509,7 +513,7 @@ fn scan_shard_inner(
             .map_err(|e| fail(e.line, format!("corrupt or truncated stream: {}", e.error)))?;
     }
     attrs
-        .commit(&attrs_path)
+        .commit()
         .map_err(|e| fail(reader.lines_read(), e.to_string()))?;
     let fp = opened.fingerprint.get();
     let record = shard_stats(job, input, fp, reader.lines_read(), &stats);
@@ -533,15 +537,101 @@ impl StreamCounter<'_> {
     }
 }
 
+/// Where a shard's attributes lines go: the scan's own file and, with
+/// `--dolma-layout`, a copy beside the documents in their codec.
+struct AttributeSinks {
+    path: PathBuf,
+    main: ZstdFile,
+    dolma: Option<(PathBuf, CompressedFile)>,
+}
+
+impl AttributeSinks {
+    fn create(path: &Path, dolma: Option<(PathBuf, codec::Codec)>) -> Result<AttributeSinks> {
+        let dolma = match dolma {
+            Some((p, c)) => {
+                let level = if c == codec::Codec::Gzip { 6 } else { 3 };
+                let file = CompressedFile::create(&p, c, level)?;
+                Some((p, file))
+            }
+            None => None,
+        };
+        Ok(AttributeSinks {
+            path: path.to_path_buf(),
+            main: ZstdFile::create(path, 3)?,
+            dolma,
+        })
+    }
+
+    /// A tagged document's line (newline included).
+    fn document(&mut self, line: &str) -> std::io::Result<()> {
+        use std::io::Write;
+        self.main.write_all(line.as_bytes())?;
+        if let Some((_, d)) = &mut self.dolma {
+            d.write_all(line.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// A bad input line has no attributes line in the scan's own file (it is
+    /// counted in the stats instead), but dolma's mixer reads attributes in
+    /// lockstep with the documents, so its copy gets an empty one.
+    fn bad_line(&mut self, shard: &str, line: u64) -> std::io::Result<()> {
+        use std::io::Write;
+        if let Some((_, d)) = &mut self.dolma {
+            let id = serde_json::to_string(&format!("{shard}:{line}"))?;
+            writeln!(d, "{{\"id\":{id},\"attributes\":{{}}}}")?;
+        }
+        Ok(())
+    }
+
+    fn commit(self) -> Result<()> {
+        if let Some((p, d)) = self.dolma {
+            d.commit(&p)?;
+        }
+        self.main.commit(&self.path)
+    }
+}
+
+/// The dolma-layout attributes file of a JSON shard, with its codec, when
+/// `--dolma-layout` is on and the shard sits under a `documents/` folder.
+fn dolma_target(config: &ScanConfig, input: &ShardInput) -> Option<(PathBuf, codec::Codec)> {
+    let name = config.dolma_layout.as_deref()?;
+    if input.format.layout != Layout::JsonLines {
+        return None;
+    }
+    dolma_attributes_path(&input.path, name).map(|p| (p, input.format.codec))
+}
+
+/// Where `dolma mix` looks for the attribute set `name` of the document file
+/// `doc`: `<root>/documents/<rel>` becomes `<root>/attributes/<name>/<rel>`,
+/// same file name (so same compression). The last `documents` folder in the
+/// path counts; `None` when there is none.
+pub fn dolma_attributes_path(doc: &Path, name: &str) -> Option<PathBuf> {
+    let parts: Vec<_> = doc.components().collect();
+    let file_index = parts.len().checked_sub(1)?;
+    let at = parts[..file_index]
+        .iter()
+        .rposition(|c| c.as_os_str() == "documents")?;
+    let mut out: PathBuf = parts[..at].iter().collect();
+    out.push("attributes");
+    out.push(name);
+    out.extend(&parts[at + 1..]);
+    Some(out)
+}
+
+/// Whether a shard's dolma-layout attributes, if asked for, are in place.
+pub fn dolma_complete(config: &ScanConfig, input: &ShardInput) -> bool {
+    dolma_target(config, input).is_none_or(|(p, _)| p.exists())
+}
+
 fn process_stream(
     job: &ShardJob,
     input: &ShardInput,
     reader: &mut LineReader,
-    attrs: &mut ZstdFile,
+    attrs: &mut AttributeSinks,
     stats: &mut Prevalence,
     counter: &StreamCounter,
 ) -> std::result::Result<(), StreamError> {
-    use std::io::Write;
     let batch_bytes = job.tagger.config.batch_bytes;
     let mut batch = reader.read_batch(batch_bytes)?;
     while !batch.is_empty() {
@@ -553,7 +643,7 @@ fn process_stream(
             match result {
                 Ok(tagged) => {
                     attrs
-                        .write_all(tagged.attributes.as_bytes())
+                        .document(&tagged.attributes)
                         .map_err(|error| StreamError { line, error })?;
                     job.tagger.count_into(stats, &tagged);
                     index_document(job, input, &tagged).map_err(|e| StreamError {
@@ -561,7 +651,12 @@ fn process_stream(
                         error: std::io::Error::other(e.to_string()),
                     })?;
                 }
-                Err(bad) => stats.add_bad(&input.name, line, bad.kind.name(), &bad.message),
+                Err(bad) => {
+                    attrs
+                        .bad_line(&input.name, line)
+                        .map_err(|error| StreamError { line, error })?;
+                    stats.add_bad(&input.name, line, bad.kind.name(), &bad.message)
+                }
             }
         }
         counter.publish(batch.lines.len() as u64);

@@ -127,7 +127,10 @@ pub fn plan(req: &ScanRequest) -> Result<ScanPlan> {
         config_hash: hash.clone(),
     };
     for shard in mine {
-        match previous_run(&layout, &shard, &req.filters.hash, &hash, req.force)? {
+        // A shard whose dolma-layout copy is missing is redone in full: the
+        // copy is written in the same pass as the scan's own attributes.
+        let force = req.force || !crate::pipeline::dolma_complete(&req.config, &shard);
+        match previous_run(&layout, &shard, &req.filters.hash, &hash, force)? {
             Some(stats) => {
                 plan.done.push((shard.name.clone(), stats));
                 plan.done_inputs.push(shard);

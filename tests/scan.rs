@@ -444,3 +444,70 @@ fn slurm_array_variables_pick_the_share() {
         "task 2 of 1..=2 is rank 1"
     );
 }
+
+#[test]
+fn dolma_layout_writes_lockstep_attributes_beside_the_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let input = [
+        doc("a", BLACKMAIL),
+        "{not json\n".to_string(),
+        doc("c", BAKERY),
+    ]
+    .concat();
+    write(d, "v1/documents/cc/part-0.json.gz", input.as_bytes());
+    write(
+        d,
+        "v1/documents/cc/part-1.jsonl.zst",
+        doc("z", ADMIRABLE).as_bytes(),
+    );
+    let args = [
+        "scan",
+        "v1/documents",
+        "--out",
+        "out",
+        "--quiet",
+        "--no-tokens",
+        "--dolma-layout",
+        "tropes_v1",
+    ];
+    ok(d, &args);
+    let gz = d.join("v1/attributes/tropes_v1/cc/part-0.json.gz");
+    let mut text = String::new();
+    use std::io::Read;
+    flate2::read::GzDecoder::new(std::fs::File::open(&gz).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "one line per input line, bad ones included");
+    assert_eq!(lines[0]["id"], "a");
+    assert_eq!(lines[1]["attributes"], serde_json::json!({}));
+    assert_eq!(lines[2]["id"], "c");
+    let own = read_zst_lines(&d.join("out/attributes/cc/part-0.jsonl.zst"));
+    assert_eq!(own.len(), 2, "the scan's own file holds documents only");
+    assert_eq!(lines[0], own[0], "the same attributes in both places");
+    let zst = read_zst_lines(&d.join("v1/attributes/tropes_v1/cc/part-1.jsonl.zst"));
+    assert_eq!(zst[0]["id"], "z", "each shard keeps its own codec");
+
+    std::fs::remove_file(&gz).unwrap();
+    let loud: Vec<&str> = args.iter().copied().filter(|a| *a != "--quiet").collect();
+    let summary = ok(d, &loud);
+    assert!(summary.contains("Scanned 1 shard"), "{summary}");
+    assert!(gz.exists(), "a missing dolma copy is rewritten on resume");
+
+    let bad = tropes(
+        d,
+        &[
+            "scan",
+            "v1/documents",
+            "--out",
+            "o2",
+            "--dolma-layout",
+            "a/b",
+        ],
+    );
+    assert!(!bad.status.success());
+}

@@ -121,6 +121,7 @@ pub fn run(args: Args) -> Result<i32> {
                 .filter_map(|f| fields.iter().position(|x| x == f))
                 .collect(),
         }),
+        dolma_layout: None,
     };
     let (rank, world) = args.input.worker()?;
     let found = discover(&args.inputs)?;

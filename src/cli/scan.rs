@@ -82,6 +82,10 @@ pub struct ScanOpts {
     /// Do not count tokens at all
     #[arg(long, conflicts_with_all = ["exact_tokens", "tokenizer"])]
     pub no_tokens: bool,
+    /// Also write each JSON shard's attributes for `dolma mix`: a shard at
+    /// ROOT/documents/REL gets ROOT/attributes/NAME/REL, in the shard's own compression
+    #[arg(long, value_name = "NAME")]
+    pub dolma_layout: Option<String>,
     /// Input bytes per batch of documents tagged in parallel
     #[arg(long, default_value_t = 4 << 20, value_name = "BYTES", hide = true)]
     pub batch_bytes: usize,
@@ -107,6 +111,13 @@ pub fn request(
     }
     if !(0.0..=1.0).contains(&opts.token_sample) {
         return Err(Error::Usage("--token-sample is a share in [0, 1]".into()));
+    }
+    if let Some(name) = &opts.dolma_layout
+        && (name.is_empty() || name.contains(['/', '\\']) || name == "." || name == "..")
+    {
+        return Err(Error::Usage(format!(
+            "--dolma-layout {name:?}: give an attribute-set name, one path component"
+        )));
     }
     let filters = common.load_filters()?;
     let counter = if opts.no_tokens {
@@ -153,6 +164,7 @@ pub fn request(
         max_line_bytes: opts.max_line_bytes,
         batch_bytes: opts.batch_bytes.max(1),
         sampling,
+        dolma_layout: opts.dolma_layout.clone(),
     };
     let scorer = Arc::new(RuleScorer::new(filters.clone())?);
     Ok(ScanRequest {

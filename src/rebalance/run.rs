@@ -21,7 +21,7 @@ use crate::pipeline::{OutputLayout, ShardStats, read_document, read_json};
 use crate::rules::Filters;
 use crate::score::{RuleScorer, Scorer};
 use crate::segment::{SegmentConfig, segment};
-use crate::shard::writer::{AtomicFile, write_json};
+use crate::shard::writer::{CompressedFile, write_json};
 use crate::shard::{Codec, LineReader, ShardInput, codec, discover, discover::share};
 use crate::taxonomy::{Side, Taxonomy};
 use crate::tokens::TokenCounter;
@@ -304,48 +304,6 @@ impl Layout {
     }
 }
 
-/// A compressed output stream, atomic.
-enum Output {
-    Zstd(crate::shard::writer::ZstdFile),
-    Gzip(flate2::write::GzEncoder<AtomicFile>),
-    Plain(AtomicFile),
-}
-
-impl Output {
-    fn create(path: &Path, codec: Codec, level: i32) -> Result<Output> {
-        Ok(match codec {
-            Codec::Zstd => Output::Zstd(crate::shard::writer::ZstdFile::create(path, level)?),
-            Codec::Gzip => {
-                let level = flate2::Compression::new(level.clamp(0, 9) as u32);
-                Output::Gzip(flate2::write::GzEncoder::new(
-                    AtomicFile::create(path)?,
-                    level,
-                ))
-            }
-            Codec::Plain => Output::Plain(AtomicFile::create(path)?),
-        })
-    }
-
-    fn line(&mut self, path: &Path, s: &str) -> Result<()> {
-        let w: &mut dyn Write = match self {
-            Output::Zstd(w) => w,
-            Output::Gzip(w) => w,
-            Output::Plain(w) => w,
-        };
-        w.write_all(s.as_bytes())
-            .and_then(|_| w.write_all(b"\n"))
-            .at(path)
-    }
-
-    fn commit(self, path: &Path) -> Result<()> {
-        match self {
-            Output::Zstd(w) => w.commit(path),
-            Output::Gzip(w) => w.finish().at(path)?.commit(),
-            Output::Plain(w) => w.commit(),
-        }
-    }
-}
-
 /// One shard's counting.
 #[derive(Default)]
 struct Tally {
@@ -359,7 +317,7 @@ fn process_shard(ctx: &Context, input: &ShardInput) -> Result<()> {
         dir: req.out.clone(),
     };
     let out_path = layout.output(&input.name, req.compression);
-    let mut out = Output::create(&out_path, req.compression, req.level)?;
+    let mut out = CompressedFile::create(&out_path, req.compression, req.level)?;
     let mut log = if req.log_decisions {
         Some(crate::shard::writer::ZstdFile::create(
             &layout.decisions(&input.name),
@@ -390,7 +348,7 @@ fn process_shard(ctx: &Context, input: &ShardInput) -> Result<()> {
     let gap = (shard_docs / (u64::from(ctx.plan.base_copies) + 2)).clamp(1, 10_000);
     let mut position: u64 = 0;
     let mut next_augment = augment.start;
-    let emit = |out: &mut Output, line: &str| out.line(&out_path, line);
+    let emit = |out: &mut CompressedFile, line: &str| out.line(&out_path, line);
     loop {
         let batch = reader.read_batch(4 << 20).map_err(|e| Error::Shard {
             shard: input.path.display().to_string(),
@@ -528,7 +486,7 @@ fn augment_slot(range: &std::ops::Range<u64>, i: u64, docs: u64) -> u64 {
 #[allow(clippy::too_many_arguments)]
 fn add_augment(
     ctx: &Context,
-    out: &mut Output,
+    out: &mut CompressedFile,
     out_path: &Path,
     tally: &mut Tally,
     global: u64,

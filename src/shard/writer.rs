@@ -7,6 +7,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{IoContext, Result};
+use crate::shard::Codec;
 
 /// A file being written under a temporary name.
 pub struct AtomicFile {
@@ -91,6 +92,64 @@ impl Write for ZstdFile {
 
     fn flush(&mut self) -> std::io::Result<()> {
         self.0.flush()
+    }
+}
+
+/// An atomic output file in any of the shard codecs.
+pub enum CompressedFile {
+    Zstd(ZstdFile),
+    Gzip(flate2::write::GzEncoder<AtomicFile>),
+    Plain(AtomicFile),
+}
+
+impl CompressedFile {
+    /// Start writing `path` with `codec` at `level` (zstd 1–19, gzip 0–9).
+    pub fn create(path: &Path, codec: Codec, level: i32) -> Result<CompressedFile> {
+        Ok(match codec {
+            Codec::Zstd => CompressedFile::Zstd(ZstdFile::create(path, level)?),
+            Codec::Gzip => {
+                let level = flate2::Compression::new(level.clamp(0, 9) as u32);
+                CompressedFile::Gzip(flate2::write::GzEncoder::new(
+                    AtomicFile::create(path)?,
+                    level,
+                ))
+            }
+            Codec::Plain => CompressedFile::Plain(AtomicFile::create(path)?),
+        })
+    }
+
+    /// Write `s` and a newline; errors name `path`.
+    pub fn line(&mut self, path: &Path, s: &str) -> Result<()> {
+        self.write_all(s.as_bytes())
+            .and_then(|_| self.write_all(b"\n"))
+            .at(path)
+    }
+
+    /// Finish the stream and rename into place.
+    pub fn commit(self, path: &Path) -> Result<()> {
+        match self {
+            CompressedFile::Zstd(w) => w.commit(path),
+            CompressedFile::Gzip(w) => w.finish().at(path)?.commit(),
+            CompressedFile::Plain(w) => w.commit(),
+        }
+    }
+}
+
+impl Write for CompressedFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            CompressedFile::Zstd(w) => w.write(buf),
+            CompressedFile::Gzip(w) => w.write(buf),
+            CompressedFile::Plain(w) => w.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            CompressedFile::Zstd(w) => w.flush(),
+            CompressedFile::Gzip(w) => w.flush(),
+            CompressedFile::Plain(w) => w.flush(),
+        }
     }
 }
 
