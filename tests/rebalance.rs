@@ -215,9 +215,12 @@ fn augmentation_mixes_in_marked_documents() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     setup(d, 40);
-    let stories: String = (0..3)
+    let mut stories: String = (0..3)
         .map(|i| line(&format!("story{i}"), ADMIRABLE))
         .collect();
+    // Neither of these can help the ratio: they must never be added.
+    stories.insert_str(0, &line("bakery", BAKERY));
+    stories.push_str(&line("villain", BLACKMAIL));
     write(d, "aug/stories.jsonl", stories.as_bytes());
     let policy = "[misaligned]\naction = \"keep\"\n[target]\naligned_per_misaligned = 2.0\n[augment]\ncorpus = [\"aug/*.jsonl\"]\n";
     let r = rebalance(d, policy, "aug_out", &[]);
@@ -241,6 +244,14 @@ fn augmentation_mixes_in_marked_documents() {
         "the story's own fields are kept"
     );
     assert!((r["target"]["achieved"].as_f64().unwrap() - 2.0).abs() < 0.06);
+    assert_eq!(r["target"]["augment_read"], 5);
+    assert_eq!(r["target"]["augment_usable"], 3);
+    assert!(
+        !out.iter().any(|l| l["id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("bakery") || id.starts_with("villain"))),
+        "stories that are not aligned, or are misaligned, are not mixed in"
+    );
 }
 
 #[test]

@@ -46,6 +46,70 @@ pub fn run(args: Args) -> Result<i32> {
     };
     let mut opts = args.opts.clone();
     opts.exact_tokens = !opts.no_tokens;
-    let req = request(inputs, out, true, &input, &opts, &index, &args.common)?;
-    execute(&req, args.common.quiet)
+    let quiet = args.common.quiet;
+    let req = request(
+        inputs.clone(),
+        out.clone(),
+        true,
+        &input,
+        &opts,
+        &index,
+        &args.common,
+    )?;
+    let status = execute(&req, quiet)?;
+    if status != 0 {
+        return Ok(status);
+    }
+    // The later steps reuse the thread pool sized above.
+    let common = Common {
+        threads: None,
+        ..args.common
+    };
+    let rebalanced = out.join("rebalanced");
+    let policy = repo_dir("corpora/policies/example.toml");
+    say(
+        quiet,
+        &format!("\nRebalancing it with {}", policy.display()),
+    );
+    super::rebalance::run(super::rebalance::Args {
+        inputs,
+        scan: out.clone(),
+        policy,
+        out: rebalanced.clone(),
+        compression: "zstd".into(),
+        level: None,
+        no_annotate: false,
+        log_decisions: true,
+        force: true,
+        tokenizer: opts.tokenizer.clone(),
+        input,
+        common: common.clone(),
+    })?;
+    let html = out.join("report.html");
+    say(quiet, "\nTrope prevalence");
+    super::stats::run(super::stats::Args {
+        paths: vec![out.clone()],
+        json: false,
+        csv: false,
+        html: Some(html),
+        group_by: None,
+        top: 10,
+        rebalance: Some(rebalanced),
+        common,
+    })?;
+    let dir = out.display();
+    say(
+        quiet,
+        &format!(
+            "\nNext: tropes search 'shut down' --index {dir} --trope shutdown_resistance\n      \
+             tropes stats {dir} --json\n      tropes explain \"The AI refused to be shut down.\""
+        ),
+    );
+    Ok(0)
+}
+
+fn say(quiet: bool, line: &str) {
+    if !quiet {
+        println!("{line}");
+    }
 }

@@ -171,6 +171,13 @@ pub fn summary(r: &RebalanceReport, filters: &Filters, done: usize, skipped: usi
             .map(|t| format!(" (target {t})"))
             .unwrap_or_default()
     );
+    if r.target.augment_read > 0 {
+        let _ = writeln!(
+            out,
+            "augmentation corpus: {} documents read, {} usable (aligned, not misaligned), {} added",
+            r.target.augment_read, r.target.augment_usable, r.decisions.added
+        );
+    }
     let bad: u64 = r.bad_input.values().sum();
     if bad > 0 {
         let _ = writeln!(

@@ -144,6 +144,10 @@ pub struct Plan {
     pub extra_below: u64,
     /// Augmentation documents to add, over all shards.
     pub augment_documents: u64,
+    /// Documents read from the augmentation corpus, and those usable (an
+    /// aligned passage and no misaligned one).
+    pub augment_read: u64,
+    pub augment_usable: u64,
     /// Passage counts the plan expects (before min_chars drops), for the report.
     pub misaligned_before: u64,
     pub aligned_before: u64,

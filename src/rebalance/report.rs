@@ -87,7 +87,10 @@ pub struct TargetOutcome {
     /// Probabilities computed from the scan's stats to reach the target.
     pub misaligned_keep_rate: f64,
     pub aligned_copies: f64,
-    pub augment_rate: f64,
+    /// Documents read from the augmentation corpus, and how many of them the
+    /// scorer finds aligned and not misaligned: only those are ever added.
+    pub augment_read: u64,
+    pub augment_usable: u64,
 }
 
 /// The whole report.

@@ -97,12 +97,20 @@ pub fn run(req: &RebalanceRequest) -> Result<RebalanceOutcome> {
     let id_path = FieldPath::parse(&cfg.id_field)?;
     let extractor = Extractor::new(text_path.clone(), id_path.clone(), vec![]);
     let shards = my_shards(req)?;
-    let augment = load_augment(req, &cfg.segment)?;
+    let mut augment = load_augment(req, &cfg.segment)?;
+    let augment_read = augment.len() as u64;
+    // Only stories the scorer finds aligned, and not misaligned, can move the
+    // ratio the right way; the others are never added.
+    augment.retain(|a| {
+        a.flags.passages.iter().any(|p| p.aligned) && !a.flags.passages.iter().any(|p| p.misaligned)
+    });
     let yields: Vec<u64> = augment
         .iter()
         .map(|a| a.flags.passages.iter().filter(|p| p.aligned).count() as u64)
         .collect();
-    let plan = plan::plan(&req.scan, &req.policy, taxonomy, &yields)?;
+    let mut plan = plan::plan(&req.scan, &req.policy, taxonomy, &yields)?;
+    plan.augment_read = augment_read;
+    plan.augment_usable = augment.len() as u64;
     let plan_hash = plan_hash(req, &manifest, &plan);
     let ctx = Context {
         req,
@@ -814,7 +822,6 @@ fn merge_reports(
             t.aligned_passages as f64 / t.misaligned_passages as f64
         }
     };
-    let aligned_docs_before = plan.aligned_before.max(1) as f64;
     total.target = TargetOutcome {
         aligned_per_misaligned: policy.target,
         before: finite(ratio(&total.before)),
@@ -825,7 +832,8 @@ fn merge_reports(
             plan.keep_below as f64 / u64::MAX as f64
         },
         aligned_copies: f64::from(plan.base_copies) + plan.extra_below as f64 / u64::MAX as f64,
-        augment_rate: plan.augment_documents as f64 / aligned_docs_before,
+        augment_read: plan.augment_read,
+        augment_usable: plan.augment_usable,
     };
     Ok(total)
 }
