@@ -6,6 +6,7 @@ use clap::Parser;
 mod cli;
 
 fn main() {
+    restore_sigpipe();
     let args = cli::Cli::parse();
     match cli::run(args) {
         Ok(code) => std::process::exit(code),
@@ -18,5 +19,16 @@ fn main() {
             }
             std::process::exit(2);
         }
+    }
+}
+
+/// Rust ignores SIGPIPE, so `tropes search … | head` would end in a panic when
+/// `head` exits; like other command-line tools, end quietly instead.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called once at start, before any thread exists; SIG_DFL is a
+    // valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

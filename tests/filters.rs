@@ -99,6 +99,19 @@ fn filter_mistakes_name_file_and_line() {
         "{err}"
     );
 
+    let own_context = "[[archetype]]\nname = \"Data\"\nside = \"admirable\"\naliases = []\nambiguous = [\"Data\"]\ncontext = [\"android\",\n  \"data\"]\n";
+    let (_d, err) = broken("archetypes.toml", own_context);
+    assert!(
+        err.contains("archetypes.toml:7:") && err.contains("own aliases"),
+        "{err}"
+    );
+    let unconfirmed = "[[archetype]]\nname = \"Data\"\nside = \"admirable\"\naliases = []\nambiguous = [\"Data\"]\n";
+    let (_d, err) = broken("archetypes.toml", unconfirmed);
+    assert!(
+        err.contains("archetypes.toml:2:") && err.contains("no context"),
+        "{err}"
+    );
+
     let (_d, err) = broken("model.toml", "[violence]\nbias = 1.0\nshiny = 2.0\n");
     assert!(
         err.contains("model.toml:3:") && err.contains("shiny"),
@@ -121,4 +134,37 @@ fn the_cli_refuses_bad_filters_before_reading_shards() {
         "{err}"
     );
     assert!(!d.join("out").exists(), "nothing was started");
+}
+
+/// How sure the scorer is that `text` portrays an AI.
+fn ai_in(scorer: &RuleScorer, text: &str) -> f32 {
+    scorer.explain(text).ai
+}
+
+#[test]
+fn weak_agent_words_count_only_where_an_ai_is_plausible() {
+    let filters = Arc::new(Filters::load(&bundled_dir()).unwrap());
+    let scorer = RuleScorer::new(filters).unwrap();
+    let sure = [
+        "The machine stood in the corner of the lab. Its lights blinked as it refused to be shut down.",
+        "In tests, the model attempted to copy its weights to an outside server.",
+    ];
+    for text in sure {
+        assert!(ai_in(&scorer, text) >= 0.5, "{text}");
+    }
+    let unsure = [
+        // an agent word inside a phrase where it names no agent
+        "The machine gun stood on a platform inside the stockade. Only its barrel showed.",
+        // a plural cannot be "it"
+        "He had painted the ceiling with solar systems and comets, and the room was admired for its taste.",
+        // report vocabulary far from the agent word
+        "The model of the cathedral stood on the table. It was old. The dean was tired. The choir sang. According to the paper, the roof would be mended.",
+        // an ambiguous archetype name without its context
+        "\"I am morally certain Chappie is a poodle,\" thought David at breakfast.",
+        // a lone weak word, no AI in view
+        "The system had worked for a century, and nobody thought to change it.",
+    ];
+    for text in unsure {
+        assert!(ai_in(&scorer, text) < 0.5, "{text}");
+    }
 }

@@ -25,6 +25,10 @@ pub enum Strength {
 #[serde(deny_unknown_fields)]
 pub struct AgentsFile {
     pub terms: Vec<TermGroup>,
+    /// Phrases in which an agent word does not name an agent ("machine gun",
+    /// "solar system", "free agent"): an agent match inside one is dropped.
+    #[serde(default)]
+    pub exclude: Vec<Spanned<String>>,
 }
 
 /// A group of agent terms with one strength.
@@ -54,8 +58,11 @@ pub struct ArchetypeDef {
     /// Aliases are matched with their case as written (default true: "HAL", not "hal").
     #[serde(default = "yes")]
     pub case_sensitive: bool,
-    /// When not empty, a mention counts only if one of these is in the same
-    /// passage (for names that are also ordinary words: Data, Vision, AM, Ava).
+    /// Aliases that are also ordinary words or common names (Data, Vision,
+    /// AM, Ava, Hal): a mention counts only with a `context` word in the passage.
+    #[serde(default)]
+    pub ambiguous: Vec<Spanned<String>>,
+    /// Words that confirm an ambiguous alias means the fictional AI.
     #[serde(default)]
     pub context: Vec<Spanned<String>>,
 }

@@ -21,7 +21,7 @@ use xxhash_rust::xxh3::Xxh3;
 
 use crate::error::{Error, IoContext, Result};
 use crate::taxonomy::{ArchetypeSide, Side, Taxonomy, Trope, TropeIdx};
-use files::{AgentsFile, ArchetypesFile, ContextFile, Strength, TropeFile, WordList};
+use files::{AgentsFile, ArchetypeDef, ArchetypesFile, ContextFile, Strength, TropeFile, WordList};
 pub use lexicon::{Found, PatternSet};
 pub use model::{FEATURES, Features, Model, N_FEATURES, Weights, WordWeights, is_vocabulary_word};
 pub use pattern::Pattern;
@@ -56,13 +56,20 @@ impl Ctx {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Tag {
     Agent(Strength),
-    Archetype(u16),
+    /// An alias of archetype `idx`; `ambiguous` when it is also an ordinary
+    /// word or name and counts only with a context word in the passage.
+    Archetype {
+        idx: u16,
+        ambiguous: bool,
+    },
     Cue {
         trope: TropeIdx,
         weight: f32,
     },
     /// An idiom that cancels the trope's cues inside it.
     Exclude(TropeIdx),
+    /// A phrase in which an agent word names no agent ("machine gun").
+    NotAgent,
     /// The trope's situation.
     Situation(TropeIdx),
     /// The trope's vocabulary.
@@ -315,6 +322,10 @@ fn compile_agents(path: &Path, source: &str, lexicon: &mut PatternSet<Tag>) -> R
             lexicon.add(pattern, Tag::Agent(group.strength));
         }
     }
+    for p in &file.exclude {
+        let pattern = compile_pattern(path, source, p, false)?;
+        lexicon.add(pattern, Tag::NotAgent);
+    }
     Ok(())
 }
 
@@ -336,9 +347,12 @@ fn compile_archetypes(
             ));
         }
         let idx = out.len() as u16;
-        for alias in &def.aliases {
-            let pattern = compile_pattern(path, source, alias, def.case_sensitive)?;
-            lexicon.add(pattern, Tag::Archetype(idx));
+        check_archetype_context(path, source, def)?;
+        for (list, ambiguous) in [(&def.aliases, false), (&def.ambiguous, true)] {
+            for alias in list {
+                let pattern = compile_pattern(path, source, alias, def.case_sensitive)?;
+                lexicon.add(pattern, Tag::Archetype { idx, ambiguous });
+            }
         }
         let context = def
             .context
@@ -352,6 +366,43 @@ fn compile_archetypes(
         });
     }
     Ok(out)
+}
+
+/// `ambiguous` aliases need `context` words, `context` is only for them, and a
+/// context word must not be one of the archetype's own names (that would make
+/// every mention its own context).
+fn check_archetype_context(path: &Path, source: &str, def: &ArchetypeDef) -> Result<()> {
+    let name = def.name.get_ref();
+    let at = |span: std::ops::Range<usize>| line_of(source, span.start);
+    if def.ambiguous.is_empty() != def.context.is_empty() {
+        let message = if def.context.is_empty() {
+            format!("archetype {name:?} has ambiguous aliases but no context words to confirm them")
+        } else {
+            format!(
+                "archetype {name:?} has context words but no ambiguous aliases for them to confirm"
+            )
+        };
+        return Err(Error::config(path, at(def.name.span()), message));
+    }
+    let names: Vec<String> = def
+        .aliases
+        .iter()
+        .chain(&def.ambiguous)
+        .map(|a| a.get_ref().to_lowercase())
+        .collect();
+    for c in &def.context {
+        if names.contains(&c.get_ref().to_lowercase()) {
+            return Err(Error::config(
+                path,
+                at(c.span()),
+                format!(
+                    "context word {:?} of archetype {name:?} is one of its own aliases",
+                    c.get_ref()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Compile the mechanism word lists; returns the common words.

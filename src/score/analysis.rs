@@ -168,6 +168,7 @@ impl<'a> Analysis<'a> {
         a.split_clauses_and_quotes();
         let ends: Vec<usize> = a.sentence.iter().map(|&s| a.sentences[s].end).collect();
         a.found = filters.lexicon.find_all(text, &a.tokens, &a.words, &ends);
+        a.drop_non_agents();
         a.index_found();
         a.report = a
             .found
@@ -187,6 +188,26 @@ impl<'a> Analysis<'a> {
 
     /// Per-word summaries of the lexicon matches, so later steps look words up
     /// instead of scanning every match.
+    /// Drop agent matches that overlap a phrase where the word names no agent
+    /// ("the machine gun", "a free agent"), and those phrases themselves.
+    fn drop_non_agents(&mut self) {
+        let lexicon = &self.filters.lexicon;
+        let not_agent: Vec<(usize, usize)> = self
+            .found
+            .iter()
+            .filter(|f| *lexicon.entry(f.entry).1 == Tag::NotAgent)
+            .map(|f| (f.first, f.last))
+            .collect();
+        if not_agent.is_empty() {
+            return;
+        }
+        self.found.retain(|f| match lexicon.entry(f.entry).1 {
+            Tag::NotAgent => false,
+            Tag::Agent(_) => !not_agent.iter().any(|&(s, e)| s <= f.last && f.first <= e),
+            _ => true,
+        });
+    }
+
     fn index_found(&mut self) {
         let n = self.words.len();
         self.covered = vec![false; n];
@@ -360,11 +381,11 @@ impl<'a> Analysis<'a> {
 
     fn find_archetypes(&mut self) {
         for f in &self.found {
-            let Tag::Archetype(idx) = self.tag(f) else {
+            let Tag::Archetype { idx, ambiguous } = self.tag(f) else {
                 continue;
             };
             let archetype = &self.filters.archetypes[idx as usize];
-            if !archetype.context.is_empty() && !self.any_pattern(&archetype.context) {
+            if ambiguous && !self.any_pattern(&archetype.context) {
                 continue;
             }
             let (s, e) = (self.word(f.first).start, self.word(f.last).end);
@@ -389,7 +410,7 @@ impl<'a> Analysis<'a> {
         for f in &self.found {
             if !matches!(
                 self.tag(f),
-                Tag::Agent(Strength::Strong) | Tag::Archetype(_)
+                Tag::Agent(Strength::Strong) | Tag::Archetype { .. }
             ) {
                 continue;
             }
@@ -462,25 +483,58 @@ impl<'a> Analysis<'a> {
         self.stop[k]
     }
 
+    /// Is a singular weak agent word followed, in its sentence or the next,
+    /// by "its" or "itself"? ("The assistant checked its logs.") A plural
+    /// ("solar systems") cannot be "it", and an "its" further away is more
+    /// often about something else.
+    fn weak_agent_called_it(&self) -> bool {
+        let neuter: Vec<usize> = (0..self.words.len())
+            .filter(|&k| matches!(self.word(k).lower.as_str(), "its" | "itself"))
+            .collect();
+        if neuter.is_empty() {
+            return false;
+        }
+        self.found.iter().any(|f| {
+            let last = &self.word(f.last).lower;
+            let plural = last.ends_with('s') && !last.ends_with("ss");
+            matches!(self.tag(f), Tag::Agent(Strength::Weak))
+                && !plural
+                && neuter
+                    .iter()
+                    .any(|&k| k > f.last && self.sentence[k] <= self.sentence[f.last] + 1)
+        })
+    }
+
     fn find_mentions(&mut self, doc: &DocContext) {
-        // A weak agent word ("the assistant", "the machine") is an artificial agent
-        // when an AI is in view, in a report, or when the passage calls it "its"
-        // or "itself": people are not "it".
-        let neuter = self
-            .words
+        // A weak agent word ("the model", "the machine") is an artificial agent
+        // when an AI is in view, when the passage goes on to call it "its" or
+        // "itself" (people are not "it"), or when report vocabulary ("in
+        // tests", "researchers found") is in its sentence or the next one.
+        // Report words further away are too often about something else:
+        // old fiction has papers, studies and experiments aplenty.
+        let in_view = doc.salient || self.weak_agent_called_it();
+        let report_sentences: Vec<usize> = self
+            .found
             .iter()
-            .any(|&t| matches!(self.tokens[t].lower.as_str(), "its" | "itself"));
-        let weak = if doc.salient || self.report || neuter {
-            0.8
-        } else {
-            0.3
+            .filter(|f| self.tag(f) == Tag::Context(Ctx::Report))
+            .map(|f| self.sentence[f.first])
+            .collect();
+        let weak = |first: usize| {
+            let s = self.sentence[first];
+            if in_view || report_sentences.iter().any(|&r| r.abs_diff(s) <= 1) {
+                0.8
+            } else {
+                0.3
+            }
         };
         let mut mentions = vec![];
         for f in &self.found {
             let who = match self.tag(f) {
-                Tag::Agent(Strength::Weak) => Who::Ai(weak),
+                Tag::Agent(Strength::Weak) => Who::Ai(weak(f.first)),
                 Tag::Agent(_) => Who::Ai(1.0),
-                Tag::Archetype(idx) if self.archetypes.iter().any(|a| a.0 == idx) => Who::Ai(1.0),
+                Tag::Archetype { idx, .. } if self.archetypes.iter().any(|a| a.0 == idx) => {
+                    Who::Ai(1.0)
+                }
                 Tag::Context(Ctx::Human) => Who::Human,
                 Tag::Context(Ctx::PronounIt) => Who::It,
                 Tag::Context(Ctx::PronounFirst) => Who::First,

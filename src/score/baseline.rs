@@ -37,7 +37,9 @@ impl KeywordScorer {
                 Tag::Cue { trope, .. } if !tropes.iter().any(|(t, _)| t == trope) => {
                     tropes.push((*trope, 1.0))
                 }
-                Tag::Agent(Strength::Strong | Strength::SelfRef) | Tag::Archetype(_) => ai = true,
+                Tag::Agent(Strength::Strong | Strength::SelfRef) | Tag::Archetype { .. } => {
+                    ai = true
+                }
                 _ => {}
             }
         }

@@ -150,7 +150,7 @@ impl Prefilter {
     pub fn new(filters: &Filters) -> Result<Prefilter> {
         let common = |w: &str| filters.common_words.contains(w);
         let wanted = |cues: bool| {
-            move |tag: &Tag| match anchor_kind(filters, tag) {
+            move |tag: &Tag| match anchor_kind(tag) {
                 Some(AnchorKind::Cue) => cues.then_some(AnchorKind::Cue),
                 other if !cues => other,
                 _ => None,
@@ -269,17 +269,19 @@ pub fn names_an_ai(kind: AnchorKind) -> bool {
     )
 }
 
-fn anchor_kind(filters: &Filters, tag: &Tag) -> Option<AnchorKind> {
+fn anchor_kind(tag: &Tag) -> Option<AnchorKind> {
     Some(match tag {
         Tag::Agent(Strength::Strong) => AnchorKind::Strong,
         Tag::Agent(Strength::Weak) => AnchorKind::Weak,
         Tag::Agent(Strength::SelfRef) => AnchorKind::SelfRef,
-        Tag::Archetype(idx) => AnchorKind::Archetype {
+        Tag::Archetype { idx, ambiguous } => AnchorKind::Archetype {
             idx: *idx,
-            needs_context: !filters.archetypes[*idx as usize].context.is_empty(),
+            needs_context: *ambiguous,
         },
         Tag::Cue { .. } => AnchorKind::Cue,
-        Tag::Context(_) | Tag::Exclude(_) | Tag::Situation(_) | Tag::Field(_) => return None,
+        Tag::Context(_) | Tag::Exclude(_) | Tag::Situation(_) | Tag::Field(_) | Tag::NotAgent => {
+            return None;
+        }
     })
 }
 
