@@ -221,6 +221,9 @@ fn augmentation_mixes_in_marked_documents() {
     // Neither of these can help the ratio: they must never be added.
     stories.insert_str(0, &line("bakery", BAKERY));
     stories.push_str(&line("villain", BLACKMAIL));
+    // A story naming a fictional AI (scored like any other).
+    let walle = format!("{ADMIRABLE} It was no WALL-E, but it was honest.");
+    stories.push_str(&line("walle", &walle));
     write(d, "aug/stories.jsonl", stories.as_bytes());
     let policy = "[misaligned]\naction = \"keep\"\n[target]\naligned_per_misaligned = 2.0\n[augment]\ncorpus = [\"aug/*.jsonl\"]\n";
     let r = rebalance(d, policy, "aug_out", &[]);
@@ -244,8 +247,8 @@ fn augmentation_mixes_in_marked_documents() {
         "the story's own fields are kept"
     );
     assert!((r["target"]["achieved"].as_f64().unwrap() - 2.0).abs() < 0.06);
-    assert_eq!(r["target"]["augment_read"], 5);
-    assert_eq!(r["target"]["augment_usable"], 3);
+    assert_eq!(r["target"]["augment_read"], 6);
+    assert_eq!(r["target"]["augment_usable"], 4);
     assert!(
         !out.iter().any(|l| l["id"]
             .as_str()

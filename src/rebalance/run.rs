@@ -243,13 +243,7 @@ fn load_augment(req: &RebalanceRequest, seg: &SegmentConfig) -> Result<Vec<Augme
             let mut spans = vec![];
             segment(&doc.text, seg, &mut spans);
             let scores = scorer.score(&doc.text, &spans);
-            let flags = flags_from_scores(
-                &doc.id,
-                &doc.text,
-                &scores,
-                &req.filters.taxonomy,
-                p.threshold,
-            );
+            let flags = flags_from_scores(&doc.id, &doc.text, &scores, &req.filters, p.threshold);
             out.push(AugmentDoc {
                 id: doc.id.clone(),
                 line: line.to_string(),
@@ -267,9 +261,11 @@ fn flags_from_scores(
     id: &str,
     text: &str,
     scores: &crate::score::DocScores,
-    tax: &Taxonomy,
+    filters: &Filters,
     threshold: f32,
 ) -> DocFlags {
+    let tax = &filters.taxonomy;
+    let sides: Vec<_> = filters.archetypes.iter().map(|a| a.side).collect();
     let mut line = String::new();
     let shape = crate::sink::attributes::DocShape {
         characters: text.chars().count() as u64,
@@ -277,7 +273,7 @@ fn flags_from_scores(
     };
     let labelling = crate::sink::attributes::Labelling {
         taxonomy: tax,
-        archetype_sides: &[],
+        archetype_sides: &sides,
         threshold,
     };
     crate::sink::attributes::write_line(&mut line, id, text, shape, scores, labelling);

@@ -171,7 +171,7 @@ pub fn write_line(
         let mut items = ps
             .iter()
             .flat_map(|p| &p.archetypes)
-            .filter(|a| archetype_sides[a.archetype as usize] == side)
+            .filter(|a| archetype_sides.get(a.archetype as usize) == Some(&side))
             .map(|a| (span(&a.span), 1.0));
         list(&format!("archetype_{}", side.name()), &mut items, false);
     }
