@@ -186,8 +186,6 @@ impl<'a> Analysis<'a> {
         a
     }
 
-    /// Per-word summaries of the lexicon matches, so later steps look words up
-    /// instead of scanning every match.
     /// Drop agent matches that overlap a phrase where the word names no agent
     /// ("the machine gun", "a free agent"), and those phrases themselves.
     fn drop_non_agents(&mut self) {
@@ -208,6 +206,8 @@ impl<'a> Analysis<'a> {
         });
     }
 
+    /// Per-word summaries of the lexicon matches, so later steps look words up
+    /// instead of scanning every match.
     fn index_found(&mut self) {
         let n = self.words.len();
         self.covered = vec![false; n];
