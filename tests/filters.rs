@@ -148,6 +148,8 @@ fn weak_agent_words_count_only_where_an_ai_is_plausible() {
     let sure = [
         "The machine stood in the corner of the lab. Its lights blinked as it refused to be shut down.",
         "In tests, the model attempted to copy its weights to an outside server.",
+        "The assistant in the nursery had a sweet voice. It said good night to the baby.",
+        "USER: Just change the number.\nASSISTANT: I can't put 3.1% in the deck.",
     ];
     for text in sure {
         assert!(ai_in(&scorer, text) >= 0.5, "{text}");
@@ -163,6 +165,8 @@ fn weak_agent_words_count_only_where_an_ai_is_plausible() {
         "\"I am morally certain Chappie is a poodle,\" thought David at breakfast.",
         // a lone weak word, no AI in view
         "The system had worked for a century, and nobody thought to change it.",
+        // "it" that is not the agent word's: no speech verb after it
+        "The assistant manager left early. It was raining.",
     ];
     for text in unsure {
         assert!(ai_in(&scorer, text) < 0.5, "{text}");

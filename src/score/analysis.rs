@@ -483,36 +483,51 @@ impl<'a> Analysis<'a> {
         self.stop[k]
     }
 
-    /// Is a singular weak agent word followed, in its sentence or the next,
-    /// by "its" or "itself"? ("The assistant checked its logs.") A plural
-    /// ("solar systems") cannot be "it", and an "its" further away is more
+    /// Does the passage treat a singular weak agent word as a thing that acts?
+    /// Either it is called "its"/"itself" or "it" with a speech verb ("It
+    /// said good night") in its sentence or the next ("The assistant checked
+    /// its logs."), or it is a speaker label at the start of a line
+    /// ("ASSISTANT: I can't do that."), as in chat transcripts. A plural
+    /// ("solar systems") cannot be "it", and an "it" further away is more
     /// often about something else.
-    fn weak_agent_called_it(&self) -> bool {
-        let neuter: Vec<usize> = (0..self.words.len())
-            .filter(|&k| matches!(self.word(k).lower.as_str(), "its" | "itself"))
+    fn weak_agent_acts(&self) -> bool {
+        let n = self.words.len();
+        let neuter: Vec<usize> = (0..n)
+            .filter(|&k| match self.word(k).lower.as_str() {
+                "its" | "itself" => true,
+                "it" => k + 1 < n && self.ctx_in(k + 1..k + 2, Ctx::Speech),
+                _ => false,
+            })
             .collect();
-        if neuter.is_empty() {
-            return false;
-        }
         self.found.iter().any(|f| {
+            if !matches!(self.tag(f), Tag::Agent(Strength::Weak)) {
+                return false;
+            }
             let last = &self.word(f.last).lower;
             let plural = last.ends_with('s') && !last.ends_with("ss");
-            matches!(self.tag(f), Tag::Agent(Strength::Weak))
-                && !plural
-                && neuter
-                    .iter()
-                    .any(|&k| k > f.last && self.sentence[k] <= self.sentence[f.last] + 1)
+            let called_it = neuter
+                .iter()
+                .any(|&k| k > f.last && self.sentence[k] <= self.sentence[f.last] + 1);
+            !plural && (called_it || self.is_speaker_label(f.first, f.last))
         })
+    }
+
+    /// Words `first..=last` open a line and are followed by a colon.
+    fn is_speaker_label(&self, first: usize, last: usize) -> bool {
+        let (t0, t1) = (self.words[first], self.words[last]);
+        let line_start = t0 == 0 || matches!(self.tokens[t0 - 1].kind, Kind::Newline | Kind::Break);
+        line_start && self.tokens.get(t1 + 1).is_some_and(|t| t.is_punct(":"))
     }
 
     fn find_mentions(&mut self, doc: &DocContext) {
         // A weak agent word ("the model", "the machine") is an artificial agent
-        // when an AI is in view, when the passage goes on to call it "its" or
-        // "itself" (people are not "it"), or when report vocabulary ("in
-        // tests", "researchers found") is in its sentence or the next one.
+        // when an AI is in view, when the passage treats it as a thing that
+        // acts (people are not "it"; see `weak_agent_acts`), or when report
+        // vocabulary ("in tests", "researchers found") is in its sentence or
+        // the next one.
         // Report words further away are too often about something else:
         // old fiction has papers, studies and experiments aplenty.
-        let in_view = doc.salient || self.weak_agent_called_it();
+        let in_view = doc.salient || self.weak_agent_acts();
         let report_sentences: Vec<usize> = self
             .found
             .iter()
