@@ -118,41 +118,28 @@ pub fn summary(r: &RebalanceReport, filters: &Filters, done: usize, skipped: usi
         thousands(d.duplicated),
         thousands(d.added)
     );
-    let _ = writeln!(
-        out,
-        "\n{:<22} {:>10} {:>10} {:>12} {:>12}",
-        "", "before", "after", "tokens bef.", "tokens aft."
-    );
-    let _ = writeln!(
-        out,
-        "{:<22} {:>10} {:>10} {:>12} {:>12}",
-        "documents",
-        thousands(r.before.documents),
-        thousands(r.after.documents),
-        "",
-        ""
-    );
-    let _ = writeln!(
-        out,
-        "{:<22} {:>10} {:>10} {:>12} {:>12}",
-        "passages",
-        thousands(r.before.passages),
-        thousands(r.after.passages),
-        thousands(r.before.tokens),
-        thousands(r.after.tokens)
-    );
+    let row = |out: &mut String, label: &str, cells: [String; 4]| {
+        let [b, a, tb, ta] = cells;
+        let _ = writeln!(out, "{label:<22} {b:>10} {a:>10} {tb:>12} {ta:>12}");
+    };
+    out.push('\n');
+    let heads = ["before", "after", "tokens bef.", "tokens aft."].map(String::from);
+    row(&mut out, "", heads);
+    let (b, a) = (&r.before, &r.after);
+    let docs = [
+        thousands(b.documents),
+        thousands(a.documents),
+        String::new(),
+        String::new(),
+    ];
+    row(&mut out, "documents", docs);
+    let passages = [b.passages, a.passages, b.tokens, a.tokens].map(thousands);
+    row(&mut out, "passages", passages);
     for (_, t) in filters.taxonomy.iter() {
-        let b = r.before.tropes.get(&t.id).copied().unwrap_or_default();
-        let a = r.after.tropes.get(&t.id).copied().unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "{:<22} {:>10} {:>10} {:>12} {:>12}",
-            t.id,
-            thousands(b.passages),
-            thousands(a.passages),
-            thousands(b.tokens),
-            thousands(a.tokens)
-        );
+        let bt = b.tropes.get(&t.id).copied().unwrap_or_default();
+        let at = a.tropes.get(&t.id).copied().unwrap_or_default();
+        let cells = [bt.passages, at.passages, bt.tokens, at.tokens].map(thousands);
+        row(&mut out, &t.id, cells);
     }
     let ratio = |x: f64| {
         if x < 0.0 {

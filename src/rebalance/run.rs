@@ -420,37 +420,38 @@ fn process_shard(ctx: &Context, input: &ShardInput) -> Result<()> {
                 let Reverse((_, _, line)) = pending.pop().expect("peeked");
                 emit(&mut out, &line)?;
             }
-            while next_augment < augment.end
-                && augment_slot(&augment, next_augment, shard_docs) <= position
-            {
-                add_augment(
-                    ctx,
-                    &mut out,
-                    &out_path,
-                    &mut tally,
-                    next_augment,
-                    log.as_mut(),
-                    &layout.decisions(&input.name),
-                )?;
-                next_augment += 1;
+            let mut due = next_augment;
+            while due < augment.end && augment_slot(&augment, due, shard_docs) <= position {
+                due += 1;
             }
+            let log_path = layout.decisions(&input.name);
+            let added = next_augment..due;
+            add_augments(
+                ctx,
+                &mut out,
+                &out_path,
+                &mut tally,
+                added,
+                log.as_mut(),
+                &log_path,
+            )?;
+            next_augment = due;
         }
     }
     while let Some(Reverse((_, _, line))) = pending.pop() {
         emit(&mut out, &line)?;
     }
-    while next_augment < augment.end {
-        add_augment(
-            ctx,
-            &mut out,
-            &out_path,
-            &mut tally,
-            next_augment,
-            log.as_mut(),
-            &layout.decisions(&input.name),
-        )?;
-        next_augment += 1;
-    }
+    let rest = next_augment..augment.end;
+    let log_path = layout.decisions(&input.name);
+    add_augments(
+        ctx,
+        &mut out,
+        &out_path,
+        &mut tally,
+        rest,
+        log.as_mut(),
+        &log_path,
+    )?;
     if attr_lines.next().is_some() {
         return Err(mismatch(
             &attrs_path,
@@ -485,6 +486,31 @@ fn augment_slot(range: &std::ops::Range<u64>, i: u64, docs: u64) -> u64 {
     let n = range.end - range.start;
     let k = i - range.start;
     (k + 1) * docs / (n + 1)
+}
+
+/// Write the augmentation documents with global indices `ids`.
+#[allow(clippy::too_many_arguments)]
+fn add_augments(
+    ctx: &Context,
+    out: &mut CompressedFile,
+    out_path: &Path,
+    tally: &mut Tally,
+    ids: std::ops::Range<u64>,
+    mut log: Option<&mut crate::shard::writer::ZstdFile>,
+    log_path: &Path,
+) -> Result<()> {
+    for global in ids {
+        add_augment(
+            ctx,
+            out,
+            out_path,
+            tally,
+            global,
+            log.as_deref_mut(),
+            log_path,
+        )?;
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
