@@ -79,6 +79,16 @@ impl ZstdFile {
         Ok(ZstdFile(zstd::Encoder::new(file, level).at(&tmp)?))
     }
 
+    /// Like [`ZstdFile::create`], compressing on `workers` threads of zstd's
+    /// own while the caller goes on. zstd writes the same bytes for any
+    /// number of workers from one up (not the same as with none), so the
+    /// output does not depend on how many are asked for.
+    pub fn create_parallel(path: &Path, level: i32, workers: u32) -> Result<ZstdFile> {
+        let mut f = ZstdFile::create(path, level)?;
+        f.0.multithread(workers.max(1)).at(&tmp_name(path))?;
+        Ok(f)
+    }
+
     /// Finish the stream and rename into place.
     pub fn commit(self, path: &Path) -> Result<()> {
         self.0.finish().at(path)?.commit()
@@ -179,6 +189,30 @@ mod tests {
             std::fs::read_dir(dir.path().join("sub")).unwrap().count(),
             0
         );
+    }
+
+    #[test]
+    fn parallel_zstd_writes_the_same_bytes_for_any_number_of_workers() {
+        // Large enough for zstd to cut it into several jobs (8 MB at level 3).
+        let words = ["robot ", "the ", "shutdown ", "garden ", "refused ", "\n"];
+        let mut state = 7u64;
+        let text: String = (0..4_000_000)
+            .map(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                words[(state >> 61) as usize % words.len()]
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = |workers: u32| {
+            let path = dir.path().join(format!("w{workers}.zst"));
+            let mut f = ZstdFile::create_parallel(&path, 3, workers).unwrap();
+            f.write_all(text.as_bytes()).unwrap();
+            f.commit(&path).unwrap();
+            std::fs::read(&path).unwrap()
+        };
+        let one = bytes(1);
+        assert_eq!(one, bytes(3));
+        assert_eq!(zstd::decode_all(&one[..]).unwrap(), text.as_bytes());
     }
 
     #[test]
