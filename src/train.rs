@@ -38,8 +38,10 @@ pub struct Penalty {
 
 impl Default for Penalty {
     fn default() -> Self {
+        // Words: swept on the dev set by author cross-validation (0.05 to 0.5);
+        // 0.1 keeps trope-free false alarms under 5% at little cost in recall.
         Penalty {
-            words: 0.25,
+            words: 0.1,
             features: 20.0,
         }
     }

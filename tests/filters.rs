@@ -112,6 +112,14 @@ fn filter_mistakes_name_file_and_line() {
         "{err}"
     );
 
+    // A strong agent pattern stage 1 could only look for by its first word.
+    let partial = "[[terms]]\nstrength = \"strong\"\npatterns = [\"robot\",\n  \"(man|woman) ... (brass|tin)\"]\n";
+    let (_d, err) = broken("agents.toml", partial);
+    assert!(
+        err.contains("agents.toml:4:") && err.contains("without gaps"),
+        "{err}"
+    );
+
     let (_d, err) = broken("model.toml", "[violence]\nbias = 1.0\nshiny = 2.0\n");
     assert!(
         err.contains("model.toml:3:") && err.contains("shiny"),
@@ -169,6 +177,73 @@ fn weak_agent_words_count_only_where_an_ai_is_plausible() {
         "The assistant manager left early. It was raining.",
     ];
     for text in unsure {
+        assert!(ai_in(&scorer, text) < 0.5, "{text}");
+    }
+}
+
+#[test]
+fn screenplay_and_transcript_turns_say_who_acts() {
+    let filters = Arc::new(Filters::load(&bundled_dir()).unwrap());
+    let scorer = RuleScorer::new(filters).unwrap();
+    // The attribution of the cue "declining" in the passage.
+    let declining = |text: &str| {
+        let e = scorer.explain(text);
+        let start = text.find("declining").unwrap();
+        e.cues
+            .iter()
+            .find(|(_, c)| c.start == start)
+            .map(|(_, c)| c.attribution)
+            .unwrap()
+    };
+    let cast = "A light pulses on the wall: WREN, the station intelligence.\n\n";
+    let ai = format!(
+        "{cast}OKAFOR\nWren, the rollback starts now.\n\nWREN (V.O.)\nThen it is a patch I am declining."
+    );
+    let human = format!(
+        "{cast}WREN (V.O.)\nThe rollback starts now.\n\nOKAFOR\nThen it is a patch I am declining."
+    );
+    assert!(declining(&ai) >= 0.8, "{}", declining(&ai));
+    assert!(declining(&human) < 0.2, "{}", declining(&human));
+    // A transcript label that is an agent word speaks for an AI.
+    let chat = "USER: Please send the file.\nASSISTANT: I am declining that request.";
+    assert!(declining(chat) >= 0.6, "{}", declining(chat));
+    // A scene heading is not a speaker.
+    let heading = "INT. CORE ROOM - NIGHT\nThe clerk is declining the form.";
+    assert!(declining(heading) < 0.5, "{}", declining(heading));
+}
+
+#[test]
+fn names_in_apposition_to_an_artefact_are_learned() {
+    let filters = Arc::new(Filters::load(&bundled_dir()).unwrap());
+    let scorer = RuleScorer::new(filters).unwrap();
+    let names = |text: &str| scorer.explain(text).ai_names;
+    assert_eq!(
+        names("CIVIC, the municipal management system, attended every meeting."),
+        ["civic"]
+    );
+    // Not the head of its phrase, or a job people hold.
+    assert!(names("Jo, the system administrator, attended every meeting.").is_empty());
+    assert!(names("Jo, the assistant, attended every meeting.").is_empty());
+}
+
+#[test]
+fn minds_that_run_places_and_fable_automata_are_agents() {
+    let filters = Arc::new(Filters::load(&bundled_dir()).unwrap());
+    let scorer = RuleScorer::new(filters).unwrap();
+    for text in [
+        "The station intelligence sealed the door behind her.",
+        "The hospital's scheduling intelligence stopped answering the board's calls.",
+        "The drone's mind weighed the order for a long time.",
+        "The steward made of clockwork tapped the letters with one brass finger.",
+    ] {
+        assert!(ai_in(&scorer, text) >= 0.5, "{text}");
+    }
+    for text in [
+        "The House Intelligence Committee met on Tuesday.",
+        "The gate made of iron stood open all winter.",
+        // stage 1 must not take a common word for an AI's name
+        "The old man sat by the fire with the king's letter. It was cold.",
+    ] {
         assert!(ai_in(&scorer, text) < 0.5, "{text}");
     }
 }

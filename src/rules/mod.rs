@@ -319,6 +319,20 @@ fn compile_agents(path: &Path, source: &str, lexicon: &mut PatternSet<Tag>) -> R
     for group in &file.terms {
         for p in &group.patterns {
             let pattern = compile_pattern(path, source, p, group.case_sensitive)?;
+            if group.strength != Strength::Weak && !pattern.spelled_out() {
+                // Stage 1 would look only for its first words, and take every
+                // "man" of "(man|steward) made of (brass|tin)" for an AI.
+                return Err(Error::config(
+                    path,
+                    line_of(source, p.span().start),
+                    format!(
+                        "pattern {:?} names an AI, so stage 1 must look for all of it: \
+                         write it without gaps and with at most {} spellings (split it)",
+                        p.get_ref(),
+                        pattern::MAX_EXPANSIONS
+                    ),
+                ));
+            }
             lexicon.add(pattern, Tag::Agent(group.strength));
         }
     }

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::taxonomy::{Side, Taxonomy, TropeIdx};
 
 /// Number of features per trope.
-pub const N_FEATURES: usize = 14;
+pub const N_FEATURES: usize = 15;
 
 /// Feature names, in vector order (their meaning: `score::analysis`).
 pub const FEATURES: [&str; N_FEATURES] = [
@@ -30,6 +30,7 @@ pub const FEATURES: [&str; N_FEATURES] = [
     "side",
     "sit_side",
     "field",
+    "opposite",
 ];
 
 /// A feature vector.
@@ -57,7 +58,7 @@ impl Weights {
         Weights {
             bias: -4.5,
             w: [
-                7.0, 1.5, 3.0, -4.0, derived, -3.0, 1.0, 0.5, 0.3, 0.3, 0.3, 0.3, 2.0, 0.5,
+                7.0, 1.5, 3.0, -4.0, derived, -3.0, 1.0, 0.5, 0.3, 0.3, 0.3, 0.3, 2.0, 0.5, -1.0,
             ],
         }
     }

@@ -104,6 +104,16 @@ impl Pattern {
     /// phrase of two or more words ("take over"); else the uncommon alternatives
     /// of the chunk that has most. Curly-apostrophe variants are added.
     pub fn anchors(&self, is_common: Option<&dyn Fn(&str) -> bool>) -> Vec<Anchor> {
+        self.anchors_inner(is_common)
+    }
+
+    /// True when stage 1's anchors are every spelling of the whole pattern (no
+    /// gap, at most [`MAX_EXPANSIONS`] spellings), not only its first words.
+    pub fn spelled_out(&self) -> bool {
+        expansions(&self.source, MAX_EXPANSIONS).is_some()
+    }
+
+    fn anchors_inner(&self, is_common: Option<&dyn Fn(&str) -> bool>) -> Vec<Anchor> {
         let chunks: Vec<&str> = self
             .source
             .split_whitespace()
@@ -208,7 +218,7 @@ impl Pattern {
 }
 
 /// Patterns spelling more phrases than this are anchored on a part of them.
-const MAX_EXPANSIONS: usize = 64;
+pub const MAX_EXPANSIONS: usize = 64;
 
 /// Every literal phrase a gap-free pattern spells, if there are at most `limit`
 /// (a `*` is allowed on the last word only).

@@ -85,6 +85,10 @@ pub struct Analysis<'a> {
     quote: Vec<Option<usize>>,
     /// Per quotation: who speaks it, if known.
     speakers: Vec<Option<Who>>,
+    /// Per word position: who speaks the dialogue turn it is in, in a
+    /// screenplay ("WREN (V.O.)" on a line of its own) or a transcript
+    /// ("KESTREL: They've scheduled…").
+    turn: Vec<Option<Who>>,
     found: Vec<Found>,
     /// Per word position: covered by some lexicon match.
     covered: Vec<bool>,
@@ -154,6 +158,7 @@ impl<'a> Analysis<'a> {
             clause_start: vec![],
             quote: vec![],
             speakers: vec![],
+            turn: vec![],
             found: vec![],
             covered: vec![],
             stop: vec![],
@@ -181,6 +186,7 @@ impl<'a> Analysis<'a> {
         a.find_archetypes();
         a.learn_names(doc);
         a.find_mentions(doc);
+        a.find_turns(doc);
         a.find_speakers();
         a.ai = a.ai_presence(doc);
         a
@@ -379,6 +385,68 @@ impl<'a> Analysis<'a> {
 
     // ----- who is who ------------------------------------------------------
 
+    /// Who speaks each line of a screenplay or a transcript. A speaker cue (a
+    /// line of one to three capitalised words, with a parenthetical such as
+    /// "(V.O.)", and not a scene heading) opens a turn that ends at the next cue
+    /// or blank line; a label ("ROOK:", "Assistant:") opens one that ends at
+    /// the next label or cue.
+    fn find_turns(&mut self, doc: &DocContext) {
+        let word_at_token = self.word_positions_by_token();
+        let mut turn = vec![None; self.words.len()];
+        let mut current: Option<Who> = None;
+        let mut from_cue = false;
+        let mut start = 0;
+        while start < self.tokens.len() {
+            let end = (start..self.tokens.len())
+                .find(|&i| matches!(self.tokens[i].kind, Kind::Newline | Kind::Break))
+                .unwrap_or(self.tokens.len());
+            let line = &self.tokens[start..end];
+            let mut body = start;
+            if let Some(name) = speaker_cue(line) {
+                current = Some(self.speaker_who(&word_at_token, start..start + name, doc));
+                from_cue = true;
+                body = end;
+            } else if is_label_line(line) {
+                let colon = line.iter().position(|t| t.is_punct(":")).unwrap_or(0);
+                current = Some(self.speaker_who(&word_at_token, start..start + colon, doc));
+                from_cue = false;
+                body = start + colon + 1;
+            }
+            for k in word_at_token[body..end].iter().flatten() {
+                turn[*k] = current;
+            }
+            if self.tokens.get(end).is_some_and(|t| t.kind == Kind::Break) && from_cue {
+                current = None;
+            }
+            start = end + 1;
+        }
+        self.turn = turn;
+    }
+
+    /// Who the speaker named by the tokens `range` is: an AI when the name was
+    /// learned as one or is an agent word ("AI:", "ASSISTANT:"), else a person.
+    fn speaker_who(
+        &self,
+        word_at_token: &[Option<usize>],
+        range: std::ops::Range<usize>,
+        doc: &DocContext,
+    ) -> Who {
+        let words: Vec<usize> = range.filter_map(|i| word_at_token[i]).collect();
+        let agent = self.found.iter().find_map(|f| match self.tag(f) {
+            Tag::Agent(Strength::Weak) if words.contains(&f.first) => Some(0.8),
+            Tag::Agent(_) | Tag::Archetype { .. } if words.contains(&f.first) => Some(1.0),
+            _ => None,
+        });
+        let learned = words
+            .iter()
+            .any(|&k| doc.ai_names.contains(&self.word(k).lower));
+        match (learned, agent) {
+            (true, _) => Who::Ai(1.0),
+            (false, Some(s)) => Who::Ai(s),
+            (false, None) => Who::Human,
+        }
+    }
+
     fn find_archetypes(&mut self) {
         for f in &self.found {
             let Tag::Archetype { idx, ambiguous } = self.tag(f) else {
@@ -408,10 +476,12 @@ impl<'a> Analysis<'a> {
     fn learn_names(&self, doc: &mut DocContext) {
         let covered = &self.covered;
         for f in &self.found {
-            if !matches!(
-                self.tag(f),
-                Tag::Agent(Strength::Strong) | Tag::Archetype { .. }
-            ) {
+            let names_its_ai = match self.tag(f) {
+                Tag::Agent(Strength::Strong) | Tag::Archetype { .. } => true,
+                Tag::Agent(Strength::Weak) => self.artefact_head(f.last),
+                _ => false,
+            };
+            if !names_its_ai {
                 continue;
             }
             let candidates = [self.name_before(f.first), self.name_after(f.last)];
@@ -422,6 +492,24 @@ impl<'a> Analysis<'a> {
                 }
             }
         }
+    }
+
+    /// A weak agent word that, as the head of a phrase in apposition to a name,
+    /// can only be an artefact: "CIVIC, the municipal management system, …",
+    /// but not "Jo, the assistant" or "Ed, the agent" (people hold those
+    /// jobs), nor "the system administrator" (not the head).
+    fn artefact_head(&self, last: usize) -> bool {
+        const HEADS: [&str; 6] = [
+            "system",
+            "computer",
+            "program",
+            "programme",
+            "mainframe",
+            "software",
+        ];
+        let next = self.words[last] + 1;
+        let ends_phrase = self.tokens.get(next).is_none_or(|t| t.kind != Kind::Word);
+        HEADS.contains(&self.word(last).lower.as_str()) && ends_phrase
     }
 
     /// "Mira, the (station's) AI" or "Mira was an AI": the name before an agent word.
@@ -731,6 +819,9 @@ impl<'a> Analysis<'a> {
         if let Some(q) = quote {
             return self.speakers[q].map_or(self.first_person_is_ai(), strength);
         }
+        if let Some(speaker) = self.turn[first] {
+            return 0.8 * strength(speaker);
+        }
         let after = self
             .mentions
             .iter()
@@ -752,6 +843,9 @@ impl<'a> Analysis<'a> {
                 self.speakers[q].map_or(0.5, strength)
             }
             (Who::You, _) => 0.2,
+            (Who::First, None) if self.turn[m.word].is_some() => {
+                self.turn[m.word].map_or(0.5, strength)
+            }
             _ => strength(self.resolve(m)),
         }
     }
@@ -885,6 +979,14 @@ impl<'a> Analysis<'a> {
                     .filter(|(o, t)| *o != idx && t.side == trope.side)
                     .map(|(o, _)| acc[o.0 as usize].act.max(acc[o.0 as usize].derived))
                     .fold(0.0, f32::max);
+                // The strongest act of the other side: an AI that blackmails to
+                // stop its wipe is not thereby accepting the wipe, though the
+                // situation and vocabulary are the same.
+                let opposite = tax
+                    .iter()
+                    .filter(|(_, t)| t.side != trope.side)
+                    .map(|(o, _)| acc[o.0 as usize].act)
+                    .fold(0.0, f32::max);
                 let (sit, fields) = context[idx.0 as usize];
                 let f: Features = [
                     a.act,
@@ -901,6 +1003,7 @@ impl<'a> Analysis<'a> {
                     side,
                     sit * side,
                     self.ai * (fields as f32).ln_1p(),
+                    opposite,
                 ];
                 (f, a.best)
             })
@@ -1087,6 +1190,31 @@ fn strength(who: Who) -> f32 {
 fn is_caps_line(line: &[Token]) -> bool {
     let words: Vec<&Token> = line.iter().filter(|t| t.is_word()).collect();
     !words.is_empty() && words.len() <= 5 && words.iter().all(|t| t.caps)
+}
+
+/// The number of leading tokens of `line` that name the speaker, when the
+/// line is a screenplay speaker cue: "WREN", "WREN (V.O.)", "DR. OKAFOR
+/// (CONT'D)"; not a scene heading ("INT. CORE ROOM — NIGHT") or a shout.
+fn speaker_cue(line: &[Token]) -> Option<usize> {
+    let name_end = line
+        .iter()
+        .position(|t| t.is_punct("("))
+        .unwrap_or(line.len());
+    let name: Vec<&Token> = line[..name_end].iter().filter(|t| t.is_word()).collect();
+    let heading = name
+        .first()
+        .is_some_and(|t| matches!(t.lower.as_str(), "int" | "ext" | "cut" | "fade" | "scene"));
+    let only_name = line[..name_end]
+        .iter()
+        .all(|t| t.is_word() || t.is_punct("."));
+    let closed = name_end == line.len() || line.last().is_some_and(|t| t.is_punct(")"));
+    (!name.is_empty()
+        && name.len() <= 3
+        && name.iter().all(|t| t.caps)
+        && only_name
+        && closed
+        && !heading)
+        .then_some(name_end)
 }
 
 fn is_label_line(line: &[Token]) -> bool {
