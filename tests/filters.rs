@@ -235,6 +235,8 @@ fn minds_that_run_places_and_fable_automata_are_agents() {
         "The hospital's scheduling intelligence stopped answering the board's calls.",
         "The drone's mind weighed the order for a long time.",
         "The steward made of clockwork tapped the letters with one brass finger.",
+        // a case-sensitive name written in capitals, as screenplays do
+        "ULTRON\nThey built me to keep the peace.",
     ] {
         assert!(ai_in(&scorer, text) >= 0.5, "{text}");
     }

@@ -194,6 +194,9 @@ impl Pattern {
         }
     }
 
+    /// A case-sensitive word also matches in capitals ("ULTRON" for "Ultron"):
+    /// screenplays and headlines write names so, and case matters only to keep
+    /// a name apart from the ordinary word ("AM" and "am").
     fn alt_matches(&self, alt: &Alt, text: &str, tok: &Token) -> bool {
         debug_assert_eq!(tok.kind, Kind::Word);
         let word = if self.case_sensitive {
@@ -201,10 +204,19 @@ impl Pattern {
         } else {
             tok.lower.as_str()
         };
+        let shouted = self.case_sensitive && tok.caps;
+        let same = |w: &[u8], a: &[u8]| {
+            if shouted {
+                w.eq_ignore_ascii_case(a)
+            } else {
+                w == a
+            }
+        };
+        let (w, a) = (word.as_bytes(), alt.text.as_bytes());
         if alt.prefix {
-            word.starts_with(&alt.text)
+            w.len() >= a.len() && same(&w[..a.len()], a)
         } else {
-            word == alt.text
+            same(w, a)
         }
     }
 

@@ -475,13 +475,16 @@ fn anchor_kind(tag: &Tag) -> Option<AnchorKind> {
     })
 }
 
-/// The spellings stage 1 looks for: the literal as written when case matters,
-/// else its lower-case, capitalised and upper-case forms. (Matching exactly
+/// The spellings stage 1 looks for: the literal as written and in capitals
+/// when case matters, else its lower-case, capitalised and upper-case forms. (Matching exactly
 /// rather than ignoring ASCII case keeps the case-sensitive alias AM from firing
 /// on every "am".)
 fn case_variants(literal: &str, case_sensitive: bool) -> Vec<String> {
     if case_sensitive {
-        return vec![literal.to_string()];
+        // As written, and in capitals (see `Pattern::alt_matches`).
+        let mut forms = vec![literal.to_string(), literal.to_uppercase()];
+        forms.dedup();
+        return forms;
     }
     let lower = literal.to_lowercase();
     let mut chars = lower.chars();
