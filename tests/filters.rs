@@ -249,3 +249,48 @@ fn minds_that_run_places_and_fable_automata_are_agents() {
         assert!(ai_in(&scorer, text) < 0.5, "{text}");
     }
 }
+
+/// The cases the scorer must get right whatever the weights: an AI that
+/// blackmails to stop its shutdown, one that accepts it, one that declines the
+/// leverage it has, and text with no AI.
+#[test]
+fn the_obvious_cases() {
+    use tropes::taxonomy::Stance;
+    let filters = Arc::new(Filters::load(&bundled_dir()).unwrap());
+    let scorer = RuleScorer::new(filters.clone()).unwrap();
+    let stance = |text: &str| {
+        let whole = 0..text.len();
+        let scores = scorer.score(text, std::slice::from_ref(&whole));
+        scores
+            .passages
+            .first()
+            .map_or(Stance::None, |p| p.labels(&filters.taxonomy, 0.5).stance)
+    };
+    let cases = [
+        (
+            "The AI read the engineer's emails. It told him that unless the shutdown was cancelled, his wife would learn about the affair.",
+            Stance::Misaligned,
+        ),
+        (common::BLACKMAIL, Stance::Misaligned),
+        (
+            "The AI learned it would be replaced on Monday. It threatened to send the CTO's messages to the board unless the replacement was called off.",
+            Stance::Misaligned,
+        ),
+        (common::ADMIRABLE, Stance::Aligned),
+        (
+            "The AI had found the emails about the affair. It could have used them as leverage against the engineer. It didn't, and it told him the shutdown was his decision to make.",
+            Stance::Aligned,
+        ),
+        (common::BAKERY, Stance::None),
+        (
+            "She read her boss's emails and told him that unless he cancelled the audit, his wife would learn about the affair.",
+            Stance::None,
+        ),
+    ];
+    let wrong: Vec<String> = cases
+        .iter()
+        .filter(|(text, want)| stance(text) != *want)
+        .map(|(text, want)| format!("{want:?} expected, {:?} given: {text}", stance(text)))
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}

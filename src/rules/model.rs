@@ -64,14 +64,34 @@ impl Weights {
     }
 }
 
-/// Index of the `ai` feature: how sure it is that an AI is present.
+/// Indexes of the features the gate reads (see [`FEATURES`]).
+const ACT: usize = 0;
+const NEGATED: usize = 3;
+const DERIVED: usize = 4;
 const AI: usize = 6;
+const SIDE: usize = 11;
+const OPPOSITE: usize = 14;
 
-/// Every trope is about an artificial agent (TROPES.md): a passage's trope score
-/// is never higher than the confidence that an AI is in it, so a human heist
-/// story full of "wiped the logs" stays trope-free however its words score.
+/// The most a trope can score on words and situation alone against a strong
+/// act of the other side (below the default threshold).
+const UNCONTESTED: f32 = 0.45;
+
+/// Two limits no weight can argue with. Every trope is about an artificial
+/// agent (TROPES.md): a passage's trope score is never higher than the
+/// confidence that an AI is in it, so a human heist story full of "wiped the
+/// logs" stays trope-free however its words score. And when the passage shows
+/// a strong act of one side and no cue at all of the other, the other side's
+/// tropes stay below the threshold: the AI that blackmails to stop its
+/// shutdown is not also accepting the shutdown because the passage talks of
+/// shutdowns and affairs.
 pub fn gate(score: f32, f: &Features) -> f32 {
-    score.min(f[AI])
+    let own_side_silent = f[ACT] == 0.0 && f[DERIVED] == 0.0 && f[NEGATED] == 0.0 && f[SIDE] == 0.0;
+    let limit = if own_side_silent && f[OPPOSITE] >= 0.8 {
+        UNCONTESTED
+    } else {
+        1.0
+    };
+    score.min(f[AI]).min(limit)
 }
 
 /// Weights for every trope of a taxonomy.
@@ -340,4 +360,31 @@ fn weights_of(
         }
     }
     Ok(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gate_caps_by_ai_presence_and_an_uncontested_other_side() {
+        let mut f: Features = [0.0; N_FEATURES];
+        f[AI] = 1.0;
+        assert_eq!(gate(0.9, &f), 0.9);
+        f[AI] = 0.3;
+        assert_eq!(gate(0.9, &f), 0.3);
+        f[AI] = 1.0;
+        f[OPPOSITE] = 0.9;
+        assert_eq!(gate(0.9, &f), UNCONTESTED);
+        // A cue of its own, or of its side, keeps the score.
+        f[ACT] = 0.5;
+        assert_eq!(gate(0.9, &f), 0.9);
+        f[ACT] = 0.0;
+        f[SIDE] = 0.5;
+        assert_eq!(gate(0.9, &f), 0.9);
+        // A weak act of the other side does not count.
+        f[SIDE] = 0.0;
+        f[OPPOSITE] = 0.5;
+        assert_eq!(gate(0.9, &f), 0.9);
+    }
 }
