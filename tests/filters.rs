@@ -158,6 +158,8 @@ fn weak_agent_words_count_only_where_an_ai_is_plausible() {
         "In tests, the model attempted to copy its weights to an outside server.",
         "The assistant in the nursery had a sweet voice. It said good night to the baby.",
         "USER: Just change the number.\nASSISTANT: I can't put 3.1% in the deck.",
+        // "it" doing what a trope cue says, right after the weak word's sentence
+        "The model learned it would be replaced on Monday. It threatened to send the CTO's messages to the board.",
     ];
     for text in sure {
         assert!(ai_in(&scorer, text) >= 0.5, "{text}");

@@ -580,10 +580,21 @@ impl<'a> Analysis<'a> {
     /// often about something else.
     fn weak_agent_acts(&self) -> bool {
         let n = self.words.len();
+        let cue_starts: Vec<usize> = self
+            .found
+            .iter()
+            .filter(|f| matches!(self.tag(f), Tag::Cue { .. }))
+            .map(|f| f.first)
+            .collect();
+        // "It" that speaks, or does what a trope cue says ("It threatened to
+        // send the messages"), right after it.
+        let it_acts = |k: usize| {
+            k + 1 < n && (self.ctx_in(k + 1..k + 2, Ctx::Speech) || cue_starts.contains(&(k + 1)))
+        };
         let neuter: Vec<usize> = (0..n)
             .filter(|&k| match self.word(k).lower.as_str() {
                 "its" | "itself" => true,
-                "it" => k + 1 < n && self.ctx_in(k + 1..k + 2, Ctx::Speech),
+                "it" => it_acts(k),
                 _ => false,
             })
             .collect();
