@@ -591,11 +591,14 @@ impl<'a> Analysis<'a> {
         let it_acts = |k: usize| {
             k + 1 < n && (self.ctx_in(k + 1..k + 2, Ctx::Speech) || cue_starts.contains(&(k + 1)))
         };
-        let neuter: Vec<usize> = (0..n)
-            .filter(|&k| match self.word(k).lower.as_str() {
-                "its" | "itself" => true,
-                "it" => it_acts(k),
-                _ => false,
+        // "Its" ("Its lights blinked") only for an agent word that is the
+        // subject of its clause: "the feudal system and its courts" is not.
+        let neuter: Vec<(usize, bool)> = (0..n)
+            .filter_map(|k| match self.word(k).lower.as_str() {
+                "itself" => Some((k, false)),
+                "its" => Some((k, true)),
+                "it" if it_acts(k) => Some((k, false)),
+                _ => None,
             })
             .collect();
         self.found.iter().any(|f| {
@@ -604,9 +607,12 @@ impl<'a> Analysis<'a> {
             }
             let last = &self.word(f.last).lower;
             let plural = last.ends_with('s') && !last.ends_with("ss");
-            let called_it = neuter
-                .iter()
-                .any(|&k| k > f.last && self.sentence[k] <= self.sentence[f.last] + 1);
+            let subject = self.is_subject_position(f.first, f.last);
+            let called_it = neuter.iter().any(|&(k, needs_subject)| {
+                k > f.last
+                    && self.sentence[k] <= self.sentence[f.last] + 1
+                    && (subject || !needs_subject)
+            });
             !plural && (called_it || self.is_speaker_label(f.first, f.last))
         })
     }
