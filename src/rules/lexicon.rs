@@ -13,6 +13,9 @@ pub struct PatternSet<T> {
     exact: HashMap<String, Vec<u32>>,
     /// Prefix patterns keyed by their first (up to) three characters.
     prefixed: HashMap<String, Vec<(String, u32)>>,
+    /// Which key lengths (in characters, 1 to 3) `prefixed` has, so a word is
+    /// looked up only at those.
+    key_chars: [bool; 4],
 }
 
 /// The first (up to) three characters of `s`.
@@ -35,6 +38,7 @@ impl<T> PatternSet<T> {
             entries: vec![],
             exact: HashMap::default(),
             prefixed: HashMap::default(),
+            key_chars: [false; 4],
         }
     }
 
@@ -44,8 +48,10 @@ impl<T> PatternSet<T> {
         for alt in pattern.first_alts() {
             let key = alt.text.to_lowercase();
             if alt.prefix {
+                let h = head(&key);
+                self.key_chars[h.chars().count()] = true;
                 self.prefixed
-                    .entry(head(&key).to_string())
+                    .entry(h.to_string())
                     .or_default()
                     .push((key, id));
             } else {
@@ -83,7 +89,11 @@ impl<T> PatternSet<T> {
             if let Some(ids) = self.exact.get(lower) {
                 candidates.extend_from_slice(ids);
             }
-            for end in lower.char_indices().map(|(i, c)| i + c.len_utf8()).take(3) {
+            let ends = lower.char_indices().map(|(i, c)| i + c.len_utf8()).take(3);
+            for (n, end) in ends.enumerate() {
+                if !self.key_chars[n + 1] {
+                    continue;
+                }
                 if let Some(list) = self.prefixed.get(&lower[..end]) {
                     let hits = list.iter().filter(|(p, _)| lower.starts_with(p.as_str()));
                     candidates.extend(hits.map(|(_, id)| *id));

@@ -110,6 +110,9 @@ pub struct Model {
 #[derive(Clone, Debug, Default)]
 pub struct WordWeights {
     index: HashMap<String, u32>,
+    /// Per bare word: the ids of the word, of "~word" (negated) and of
+    /// "@word" (said of an AI), so a passage's words take one lookup each.
+    forms: HashMap<String, [Option<u32>; 3]>,
     words: Vec<String>,
     /// `weights[trope][word]`.
     weights: Vec<Vec<f32>>,
@@ -129,12 +132,27 @@ impl WordWeights {
             .enumerate()
             .map(|(i, w)| (w.clone(), i as u32))
             .collect();
+        let mut forms: HashMap<String, [Option<u32>; 3]> = HashMap::default();
+        for (i, w) in words.iter().enumerate() {
+            let (slot, bare) = match w.as_bytes().first() {
+                Some(b'~') => (1, &w[1..]),
+                Some(b'@') => (2, &w[1..]),
+                _ => (0, w.as_str()),
+            };
+            forms.entry(bare.to_string()).or_default()[slot] = Some(i as u32);
+        }
         let weights = vec![vec![0.0; words.len()]; tropes];
         WordWeights {
             index,
+            forms,
             words,
             weights,
         }
+    }
+
+    /// The ids of `word`, "~word" and "@word", if any is in the vocabulary.
+    pub fn forms(&self, word: &str) -> Option<&[Option<u32>; 3]> {
+        self.forms.get(word)
     }
 
     /// Number of words.

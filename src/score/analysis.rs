@@ -1104,9 +1104,23 @@ impl<'a> Analysis<'a> {
     }
 
     /// The passage's terms in a learned vocabulary, distinct and sorted.
+    /// (The same terms as [`Analysis::terms`], one lookup per word.)
     pub fn word_ids(&self, vocabulary: &WordWeights) -> Vec<u32> {
+        let negated = self.negation_scope();
+        let about_ai = self.ai_sentences();
         let mut ids = vec![];
-        self.each_term(|t| ids.extend(vocabulary.id(t)));
+        for (k, &t) in self.words.iter().enumerate() {
+            let Some([plain, neg, ai]) = vocabulary.forms(&self.tokens[t].lower) else {
+                continue;
+            };
+            ids.extend(*plain);
+            if TERMS_NEG && negated[k] {
+                ids.extend(*neg);
+            }
+            if TERMS_AI && about_ai[self.sentence[k]] {
+                ids.extend(*ai);
+            }
+        }
         ids.sort_unstable();
         ids.dedup();
         ids
