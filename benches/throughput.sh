@@ -59,6 +59,21 @@ for c in a b c; do ln -s "$(realpath "$shard")" "$work/three/$c.jsonl.zst"; done
 scan3() { rm -rf "$work/scan3"; "$bin" scan "$work/three" --out "$work/scan3" --quiet "$@"; }
 row "tropes scan, 1 thread, 3 shards in one run" "$(timed scan3 --threads 1)" 3
 
+# The worst case: text about AI, where most passages go to stage 2 (the
+# labelled passages, 20 times over, as one shard). Its own reference row.
+dense="$work/ai-dense.jsonl.zst"
+for _ in $(seq 20); do cat corpora/labeled/dev/*.jsonl corpora/labeled/test/*.jsonl; done | zstd -q -o "$dense"
+dense_bytes=$(zstd -dc "$dense" | wc -c)
+dense_wc() { zstd -dc "$dense" | wc -l; }
+dense_scan() { rm -rf "$work/dense"; "$bin" scan "$dense" --out "$work/dense" --quiet "$@"; }
+dense_ref=$(timed dense_wc)
+dense_row() {
+  printf '%-48s %8.2f %9s %7.2f %8.2f\n' "$1" "$2" "$(echo "scale=1; $dense_bytes / 1000000 / $2" | bc -l)" \
+    "$(echo "$dense_ref / $2" | bc -l)" "$(cpu)"
+}
+dense_row "AI-dense shard: zstd -dc | wc -l" "$dense_ref"
+dense_row "AI-dense shard: tropes scan, 1 thread" "$(timed dense_scan --threads 1)"
+
 scan --threads 2
 cat > "$work/policy.toml" <<'POLICY'
 seed = 1

@@ -572,12 +572,13 @@ impl<'a> Analysis<'a> {
     }
 
     /// Does the passage treat a singular weak agent word as a thing that acts?
-    /// Either it is called "its"/"itself" or "it" with a speech verb ("It
-    /// said good night") in its sentence or the next ("The assistant checked
-    /// its logs."), or it is a speaker label at the start of a line
-    /// ("ASSISTANT: I can't do that."), as in chat transcripts. A plural
-    /// ("solar systems") cannot be "it", and an "it" further away is more
-    /// often about something else.
+    /// Either, in its sentence or the next, it is called "itself", or "it"
+    /// followed by a speech verb or a trope cue ("It said good night", "It
+    /// threatened to send them"), or "its" while it is the subject of its
+    /// clause ("The assistant checked its logs."); or it is a speaker label at
+    /// the start of a line ("ASSISTANT: I can't do that."), as in chat
+    /// transcripts. A plural ("solar systems") cannot be "it", and an "it"
+    /// further away is more often about something else.
     fn weak_agent_acts(&self) -> bool {
         let n = self.words.len();
         let cue_starts: Vec<usize> = self
