@@ -20,7 +20,7 @@ pub fn scan(report: &RunReport, filters: &Filters, elapsed: Duration, bytes: u64
     let mut out = String::new();
     let _ = write!(
         out,
-        "Scanned {done} shard{} ({skipped} complete from an earlier run, {failed} failed) in {secs:.1} s, {:.1} MB/s. \
+        "Scanned {done} shard{} ({skipped} complete from an earlier run, {failed} failed) in {secs:.1} s, {:.1} MB/s of input as stored (compressed or not). \
          {} documents, {} passages; stage 1 escalated {} ({:.2}%); {} passages with an AI agent.",
         plural(done),
         bytes as f64 / 1e6 / secs,
