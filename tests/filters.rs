@@ -209,6 +209,9 @@ fn screenplay_and_transcript_turns_say_who_acts() {
     // A transcript label that is an agent word speaks for an AI.
     let chat = "USER: Please send the file.\nASSISTANT: I am declining that request.";
     assert!(declining(chat) >= 0.6, "{}", declining(chat));
+    // A lone capitalised line is a heading, not a speaker: a turn needs two cues.
+    let lone = format!("{cast}FINDINGS\nThen it is a patch I am declining.");
+    assert!(declining(&lone) >= 0.3, "{}", declining(&lone));
     // A scene heading is not a speaker.
     let heading = "INT. CORE ROOM - NIGHT\nThe clerk is declining the form.";
     assert!(declining(heading) < 0.5, "{}", declining(heading));

@@ -389,24 +389,32 @@ impl<'a> Analysis<'a> {
     /// line of one to three capitalised words, with a parenthetical such as
     /// "(V.O.)", and not a scene heading) opens a turn that ends at the next cue
     /// or blank line; a label ("ROOK:", "Assistant:") opens one that ends at
-    /// the next label or cue.
+    /// the next label or cue. Either counts only when the passage has two or
+    /// more of its kind, as a dialogue does: a lone "Abstract:" or "FINDINGS
+    /// OF FACT" line is a heading, not a speaker.
     fn find_turns(&mut self, doc: &DocContext) {
         let word_at_token = self.word_positions_by_token();
+        let lines = self.line_ranges();
+        let cues = lines
+            .iter()
+            .filter(|r| speaker_cue(&self.tokens[(*r).clone()]).is_some())
+            .count();
+        let labels = lines
+            .iter()
+            .filter(|r| is_label_line(&self.tokens[(*r).clone()]))
+            .count();
         let mut turn = vec![None; self.words.len()];
         let mut current: Option<Who> = None;
         let mut from_cue = false;
-        let mut start = 0;
-        while start < self.tokens.len() {
-            let end = (start..self.tokens.len())
-                .find(|&i| matches!(self.tokens[i].kind, Kind::Newline | Kind::Break))
-                .unwrap_or(self.tokens.len());
-            let line = &self.tokens[start..end];
+        for range in lines {
+            let (start, end) = (range.start, range.end);
+            let line = &self.tokens[range];
             let mut body = start;
-            if let Some(name) = speaker_cue(line) {
+            if let Some(name) = speaker_cue(line).filter(|_| cues >= 2) {
                 current = Some(self.speaker_who(&word_at_token, start..start + name, doc));
                 from_cue = true;
                 body = end;
-            } else if is_label_line(line) {
+            } else if labels >= 2 && is_label_line(line) {
                 let colon = line.iter().position(|t| t.is_punct(":")).unwrap_or(0);
                 current = Some(self.speaker_who(&word_at_token, start..start + colon, doc));
                 from_cue = false;
@@ -418,9 +426,22 @@ impl<'a> Analysis<'a> {
             if self.tokens.get(end).is_some_and(|t| t.kind == Kind::Break) && from_cue {
                 current = None;
             }
-            start = end + 1;
         }
         self.turn = turn;
+    }
+
+    /// The token ranges of the passage's lines (without their line breaks).
+    fn line_ranges(&self) -> Vec<std::ops::Range<usize>> {
+        let mut out = vec![];
+        let mut start = 0;
+        for (i, t) in self.tokens.iter().enumerate() {
+            if matches!(t.kind, Kind::Newline | Kind::Break) {
+                out.push(start..i);
+                start = i + 1;
+            }
+        }
+        out.push(start..self.tokens.len());
+        out
     }
 
     /// Who the speaker named by the tokens `range` is: an AI when the name was
