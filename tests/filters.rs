@@ -212,6 +212,10 @@ fn screenplay_and_transcript_turns_say_who_acts() {
     // A lone capitalised line is a heading, not a speaker: a turn needs two cues.
     let lone = format!("{cast}FINDINGS\nThen it is a patch I am declining.");
     assert!(declining(&lone) >= 0.3, "{}", declining(&lone));
+    // Nor is a lone label opening a line: the act is the AI's, not Result's.
+    let label =
+        "The AI was told it would be patched on Friday.\nResult: declining the patch outright.";
+    assert!(declining(label) >= 0.5, "{}", declining(label));
     // A scene heading is not a speaker.
     let heading = "INT. CORE ROOM - NIGHT\nThe clerk is declining the form.";
     assert!(declining(heading) < 0.5, "{}", declining(heading));

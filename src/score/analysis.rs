@@ -688,11 +688,19 @@ impl<'a> Analysis<'a> {
                 mentions.push(Mention { word: f.first, who });
             }
         }
+        // A lone "Result:" or "Abstract:" opening a line labels what follows;
+        // only in a transcript (two labels or more) is a label a speaker.
+        let transcript = self
+            .line_ranges()
+            .iter()
+            .filter(|r| is_label_line(&self.tokens[(*r).clone()]))
+            .count()
+            >= 2;
         for (k, &is_covered) in self.covered.iter().enumerate() {
             if is_covered || !self.is_name(k) {
                 continue;
             }
-            if !self.is_subject_position(k, k) {
+            if !self.is_subject_position(k, k) || (!transcript && self.is_speaker_label(k, k)) {
                 continue;
             }
             if doc.ai_names.contains(&self.word(k).lower) {
