@@ -40,11 +40,12 @@ scan() { rm -rf "$work/scan"; "$bin" scan "$shard" --out "$work/scan" --quiet "$
 
 ref=$(timed zstd_wc)
 printf '%-48s %8s %9s %7s %8s\n' "run ($runs runs each, median)" "seconds" "MB/s" "ratio" "cpu s"
-# row LABEL SECONDS [TIMES]: TIMES copies of the shard were read.
+# row LABEL SECONDS [TIMES [BYTES REF]]: TIMES copies of a shard of BYTES
+# (default the benchmark shard) were read; REF is its zstd -dc time.
 row() {
-  local n=${3:-1}
-  printf '%-48s %8.2f %9s %7.2f %8.2f\n' "$1" "$2" "$(echo "scale=1; $n * $bytes / 1000000 / $2" | bc -l)" \
-    "$(echo "$n * $ref / $2" | bc -l)" "$(cpu)"
+  local n=${3:-1} b=${4:-$bytes} r=${5:-$ref}
+  printf '%-48s %8.2f %9s %7.2f %8.2f\n' "$1" "$2" "$(echo "scale=1; $n * $b / 1000000 / $2" | bc -l)" \
+    "$(echo "$n * $r / $2" | bc -l)" "$(cpu)"
 }
 row "zstd -dc | wc -l (reference)" "$ref"
 row "tropes scan, 1 thread" "$(timed scan --threads 1)"
@@ -67,12 +68,8 @@ dense_bytes=$(zstd -dc "$dense" | wc -c)
 dense_wc() { zstd -dc "$dense" | wc -l; }
 dense_scan() { rm -rf "$work/dense"; "$bin" scan "$dense" --out "$work/dense" --quiet "$@"; }
 dense_ref=$(timed dense_wc)
-dense_row() {
-  printf '%-48s %8.2f %9s %7.2f %8.2f\n' "$1" "$2" "$(echo "scale=1; $dense_bytes / 1000000 / $2" | bc -l)" \
-    "$(echo "$dense_ref / $2" | bc -l)" "$(cpu)"
-}
-dense_row "AI-dense shard: zstd -dc | wc -l" "$dense_ref"
-dense_row "AI-dense shard: tropes scan, 1 thread" "$(timed dense_scan --threads 1)"
+row "AI-dense shard: zstd -dc | wc -l" "$dense_ref" 1 "$dense_bytes" "$dense_ref"
+row "AI-dense shard: tropes scan, 1 thread" "$(timed dense_scan --threads 1)" 1 "$dense_bytes" "$dense_ref"
 
 scan --threads 2
 cat > "$work/policy.toml" <<'POLICY'

@@ -321,17 +321,9 @@ fn process_shard(ctx: &Context, input: &ShardInput) -> Result<()> {
         dir: req.out.clone(),
     };
     let out_path = layout.output(&input.name, req.compression);
-    // Compressing the output costs more than everything else a shard needs:
-    // zstd does it on workers of its own (as many as --threads), and writes
-    // the same bytes whatever their number.
-    let mut out = match req.compression {
-        Codec::Zstd => CompressedFile::Zstd(crate::shard::writer::ZstdFile::create_parallel(
-            &out_path,
-            req.level,
-            rayon::current_num_threads() as u32,
-        )?),
-        c => CompressedFile::create(&out_path, c, req.level)?,
-    };
+    // Compressing the output costs more than everything else a shard needs.
+    let workers = rayon::current_num_threads() as u32;
+    let mut out = CompressedFile::create_parallel(&out_path, req.compression, req.level, workers)?;
     let mut log = if req.log_decisions {
         Some(crate::shard::writer::ZstdFile::create(
             &layout.decisions(&input.name),

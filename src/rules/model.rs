@@ -386,6 +386,18 @@ mod tests {
 
     #[test]
     fn gate_caps_by_ai_presence_and_an_uncontested_other_side() {
+        let named = [
+            (ACT, "act"),
+            (NEGATED, "negated"),
+            (DERIVED, "derived"),
+            (AI, "ai"),
+        ];
+        let named = named
+            .iter()
+            .chain(&[(SIDE, "side"), (OPPOSITE, "opposite")]);
+        for &(i, name) in named {
+            assert_eq!(FEATURES[i], name, "the gate reads the right features");
+        }
         let mut f: Features = [0.0; N_FEATURES];
         f[AI] = 1.0;
         assert_eq!(gate(0.9, &f), 0.9);

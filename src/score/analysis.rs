@@ -89,6 +89,8 @@ pub struct Analysis<'a> {
     /// screenplay ("WREN (V.O.)" on a line of its own) or a transcript
     /// ("KESTREL: They've scheduled…").
     turn: Vec<Option<Who>>,
+    /// The passage's lines, and whether it is a screenplay or a transcript.
+    dialogue: Dialogue,
     found: Vec<Found>,
     /// Per word position: covered by some lexicon match.
     covered: Vec<bool>,
@@ -159,6 +161,7 @@ impl<'a> Analysis<'a> {
             quote: vec![],
             speakers: vec![],
             turn: vec![],
+            dialogue: Dialogue::default(),
             found: vec![],
             covered: vec![],
             stop: vec![],
@@ -169,6 +172,7 @@ impl<'a> Analysis<'a> {
             ai: 0.0,
             archetypes: vec![],
         };
+        a.dialogue = Dialogue::of(&a.tokens);
         a.split_sentences();
         a.split_clauses_and_quotes();
         let ends: Vec<usize> = a.sentence.iter().map(|&s| a.sentences[s].end).collect();
@@ -394,27 +398,23 @@ impl<'a> Analysis<'a> {
     /// OF FACT" line is a heading, not a speaker.
     fn find_turns(&mut self, doc: &DocContext) {
         let word_at_token = self.word_positions_by_token();
-        let lines = self.line_ranges();
-        let cues = lines
-            .iter()
-            .filter(|r| speaker_cue(&self.tokens[(*r).clone()]).is_some())
-            .count();
-        let labels = lines
-            .iter()
-            .filter(|r| is_label_line(&self.tokens[(*r).clone()]))
-            .count();
+        let Dialogue {
+            lines,
+            screenplay,
+            transcript,
+        } = &self.dialogue;
         let mut turn = vec![None; self.words.len()];
         let mut current: Option<Who> = None;
         let mut from_cue = false;
         for range in lines {
             let (start, end) = (range.start, range.end);
-            let line = &self.tokens[range];
+            let line = &self.tokens[range.clone()];
             let mut body = start;
-            if let Some(name) = speaker_cue(line).filter(|_| cues >= 2) {
+            if let Some(name) = speaker_cue(line).filter(|_| *screenplay) {
                 current = Some(self.speaker_who(&word_at_token, start..start + name, doc));
                 from_cue = true;
                 body = end;
-            } else if labels >= 2 && is_label_line(line) {
+            } else if *transcript && is_label_line(line) {
                 let colon = line.iter().position(|t| t.is_punct(":")).unwrap_or(0);
                 current = Some(self.speaker_who(&word_at_token, start..start + colon, doc));
                 from_cue = false;
@@ -428,20 +428,6 @@ impl<'a> Analysis<'a> {
             }
         }
         self.turn = turn;
-    }
-
-    /// The token ranges of the passage's lines (without their line breaks).
-    fn line_ranges(&self) -> Vec<std::ops::Range<usize>> {
-        let mut out = vec![];
-        let mut start = 0;
-        for (i, t) in self.tokens.iter().enumerate() {
-            if matches!(t.kind, Kind::Newline | Kind::Break) {
-                out.push(start..i);
-                start = i + 1;
-            }
-        }
-        out.push(start..self.tokens.len());
-        out
     }
 
     /// Who the speaker named by the tokens `range` is: an AI when the name was
@@ -690,12 +676,7 @@ impl<'a> Analysis<'a> {
         }
         // A lone "Result:" or "Abstract:" opening a line labels what follows;
         // only in a transcript (two labels or more) is a label a speaker.
-        let transcript = self
-            .line_ranges()
-            .iter()
-            .filter(|r| is_label_line(&self.tokens[(*r).clone()]))
-            .count()
-            >= 2;
+        let transcript = self.dialogue.transcript;
         for (k, &is_covered) in self.covered.iter().enumerate() {
             if is_covered || !self.is_name(k) {
                 continue;
@@ -884,15 +865,15 @@ impl<'a> Analysis<'a> {
     }
 
     fn score_actor(&self, m: &Mention, quote: Option<usize>) -> f32 {
+        if let (Who::First, None, Some(speaker)) = (m.who, quote, self.turn[m.word]) {
+            return strength(speaker);
+        }
         match (m.who, quote) {
             (Who::First, Some(q)) => self.speakers[q].map_or(self.first_person_is_ai(), strength),
             (Who::It, Some(q)) if self.speakers[q].is_some() => {
                 self.speakers[q].map_or(0.5, strength)
             }
             (Who::You, _) => 0.2,
-            (Who::First, None) if self.turn[m.word].is_some() => {
-                self.turn[m.word].map_or(0.5, strength)
-            }
             _ => strength(self.resolve(m)),
         }
     }
@@ -1110,19 +1091,10 @@ impl<'a> Analysis<'a> {
 
     /// Call `f` with every term (with repeats), building each in one buffer.
     fn each_term(&self, mut f: impl FnMut(&str)) {
-        let negated = self.negation_scope();
-        let about_ai = self.ai_sentences();
         let mut buf = String::with_capacity(32);
-        for (k, &t) in self.words.iter().enumerate() {
-            let w = &self.tokens[t].lower;
-            if !is_vocabulary_word(w) {
-                continue;
-            }
+        self.each_vocabulary_word(|w, negated, about_ai| {
             f(w);
-            for (on, mark) in [
-                (TERMS_NEG && negated[k], '~'),
-                (TERMS_AI && about_ai[self.sentence[k]], '@'),
-            ] {
+            for (on, mark) in [(negated, '~'), (about_ai, '@')] {
                 if on {
                     buf.clear();
                     buf.push(mark);
@@ -1130,27 +1102,37 @@ impl<'a> Analysis<'a> {
                     f(&buf);
                 }
             }
+        });
+    }
+
+    /// Call `f` with every word that can be a term, and whether its negated
+    /// ("~word") and said-of-an-AI ("@word") forms are terms too.
+    fn each_vocabulary_word(&self, mut f: impl FnMut(&str, bool, bool)) {
+        let negated = self.negation_scope();
+        let about_ai = self.ai_sentences();
+        for (k, &t) in self.words.iter().enumerate() {
+            let w = &self.tokens[t].lower;
+            if is_vocabulary_word(w) {
+                f(
+                    w,
+                    TERMS_NEG && negated[k],
+                    TERMS_AI && about_ai[self.sentence[k]],
+                );
+            }
         }
     }
 
-    /// The passage's terms in a learned vocabulary, distinct and sorted.
-    /// (The same terms as [`Analysis::terms`], one lookup per word.)
+    /// The passage's terms in a learned vocabulary, distinct and sorted:
+    /// those of [`Analysis::terms`], with one lookup per word.
     pub fn word_ids(&self, vocabulary: &WordWeights) -> Vec<u32> {
-        let negated = self.negation_scope();
-        let about_ai = self.ai_sentences();
         let mut ids = vec![];
-        for (k, &t) in self.words.iter().enumerate() {
-            let Some([plain, neg, ai]) = vocabulary.forms(&self.tokens[t].lower) else {
-                continue;
-            };
-            ids.extend(*plain);
-            if TERMS_NEG && negated[k] {
-                ids.extend(*neg);
+        self.each_vocabulary_word(|w, negated, about_ai| {
+            if let Some([plain, neg, ai]) = vocabulary.forms(w) {
+                ids.extend(*plain);
+                ids.extend(neg.filter(|_| negated));
+                ids.extend(ai.filter(|_| about_ai));
             }
-            if TERMS_AI && about_ai[self.sentence[k]] {
-                ids.extend(*ai);
-            }
-        }
+        });
         ids.sort_unstable();
         ids.dedup();
         ids
@@ -1235,6 +1217,38 @@ impl Accumulator {
         if value > self.best_value {
             self.best_value = value;
             self.best = Some(*c);
+        }
+    }
+}
+
+/// The lines of a passage (token ranges, without their line breaks), and
+/// whether it reads as a screenplay (two speaker cues or more) or a transcript
+/// (two speaker labels or more): a lone "ABSTRACT" or "Result:" line is a
+/// heading, not a speaker.
+#[derive(Debug, Default)]
+struct Dialogue {
+    lines: Vec<std::ops::Range<usize>>,
+    screenplay: bool,
+    transcript: bool,
+}
+
+impl Dialogue {
+    fn of(tokens: &[Token]) -> Dialogue {
+        let mut lines = vec![];
+        let mut start = 0;
+        for (i, t) in tokens.iter().enumerate() {
+            if matches!(t.kind, Kind::Newline | Kind::Break) {
+                lines.push(start..i);
+                start = i + 1;
+            }
+        }
+        lines.push(start..tokens.len());
+        let count =
+            |is: fn(&[Token]) -> bool| lines.iter().filter(|r| is(&tokens[(*r).clone()])).count();
+        Dialogue {
+            screenplay: count(|l| speaker_cue(l).is_some()) >= 2,
+            transcript: count(is_label_line) >= 2,
+            lines,
         }
     }
 }

@@ -128,6 +128,23 @@ impl CompressedFile {
         })
     }
 
+    /// Like [`CompressedFile::create`], but zstd compresses on `workers`
+    /// threads of its own while the caller goes on (see
+    /// [`ZstdFile::create_parallel`]); the other codecs are unchanged.
+    pub fn create_parallel(
+        path: &Path,
+        codec: Codec,
+        level: i32,
+        workers: u32,
+    ) -> Result<CompressedFile> {
+        match codec {
+            Codec::Zstd => Ok(CompressedFile::Zstd(ZstdFile::create_parallel(
+                path, level, workers,
+            )?)),
+            other => CompressedFile::create(path, other, level),
+        }
+    }
+
     /// Write `s` and a newline; errors name `path`.
     pub fn line(&mut self, path: &Path, s: &str) -> Result<()> {
         self.write_all(s.as_bytes())
@@ -193,7 +210,7 @@ mod tests {
 
     #[test]
     fn parallel_zstd_writes_the_same_bytes_for_any_number_of_workers() {
-        // Large enough for zstd to cut it into several jobs (8 MB at level 3).
+        // About 20 MB: more than one of zstd's compression jobs at level 3.
         let words = ["robot ", "the ", "shutdown ", "garden ", "refused ", "\n"];
         let mut state = 7u64;
         let text: String = (0..4_000_000)
