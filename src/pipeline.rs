@@ -634,9 +634,10 @@ fn process_stream(
 ) -> std::result::Result<(), StreamError> {
     let batch_bytes = job.tagger.config.batch_bytes;
     let mut batch = reader.read_batch(batch_bytes)?;
+    let mut spare = LineBatch::default();
     while !batch.is_empty() {
         let (next, results) = rayon::join(
-            || reader.read_batch(batch_bytes),
+            || reader.refill(batch_bytes, &mut spare),
             || tag_batch(job.tagger, input, &batch),
         );
         for (line, result) in results {
@@ -660,7 +661,8 @@ fn process_stream(
             }
         }
         counter.publish(batch.lines.len() as u64);
-        batch = next?;
+        next?;
+        std::mem::swap(&mut batch, &mut spare);
     }
     counter.publish(0);
     Ok(())
@@ -710,9 +712,10 @@ pub fn index_shard(job: &ShardJob, input: &ShardInput) -> Result<()> {
     };
     let batch_bytes = job.tagger.config.batch_bytes;
     let mut batch = reader.read_batch(batch_bytes).map_err(shard_error)?;
+    let mut spare = LineBatch::default();
     while !batch.is_empty() {
         let (next, results) = rayon::join(
-            || reader.read_batch(batch_bytes),
+            || reader.refill(batch_bytes, &mut spare),
             || tag_batch(job.tagger, input, &batch),
         );
         for (_, result) in results {
@@ -720,7 +723,8 @@ pub fn index_shard(job: &ShardJob, input: &ShardInput) -> Result<()> {
                 index_document(job, input, &tagged)?;
             }
         }
-        batch = next.map_err(shard_error)?;
+        next.map_err(shard_error)?;
+        std::mem::swap(&mut batch, &mut spare);
     }
     Ok(())
 }

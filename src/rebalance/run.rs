@@ -22,7 +22,7 @@ use crate::rules::Filters;
 use crate::score::{RuleScorer, Scorer};
 use crate::segment::{SegmentConfig, segment};
 use crate::shard::writer::{CompressedFile, write_json};
-use crate::shard::{Codec, LineReader, ShardInput, codec, discover, discover::share};
+use crate::shard::{Codec, LineBatch, LineReader, ShardInput, codec, discover, discover::share};
 use crate::taxonomy::{Side, Taxonomy};
 use crate::tokens::TokenCounter;
 
@@ -355,12 +355,15 @@ fn process_shard(ctx: &Context, input: &ShardInput) -> Result<()> {
     let mut position: u64 = 0;
     let mut next_augment = augment.start;
     let emit = |out: &mut CompressedFile, line: &str| out.line(&out_path, line);
+    let mut batch = LineBatch::default();
     loop {
-        let batch = reader.read_batch(4 << 20).map_err(|e| Error::Shard {
-            shard: input.path.display().to_string(),
-            line: e.line,
-            message: format!("corrupt or truncated stream: {}", e.error),
-        })?;
+        reader
+            .refill(4 << 20, &mut batch)
+            .map_err(|e| Error::Shard {
+                shard: input.path.display().to_string(),
+                line: e.line,
+                message: format!("corrupt or truncated stream: {}", e.error),
+            })?;
         if batch.is_empty() {
             break;
         }

@@ -76,6 +76,20 @@ impl LineReader {
     /// the end of the shard.
     pub fn read_batch(&mut self, target_bytes: usize) -> Result<LineBatch, StreamError> {
         let mut batch = LineBatch::default();
+        self.refill(target_bytes, &mut batch)?;
+        Ok(batch)
+    }
+
+    /// Like [`read_batch`](Self::read_batch), into a batch whose buffers are
+    /// reused: a loop that swaps two batches then allocates (and has the kernel
+    /// zero) its memory once, not once per batch.
+    pub fn refill(
+        &mut self,
+        target_bytes: usize,
+        batch: &mut LineBatch,
+    ) -> Result<(), StreamError> {
+        batch.data.clear();
+        batch.lines.clear();
         while !self.done && batch.data.len() < target_bytes {
             let start = batch.data.len();
             let (len, ended) = self
@@ -102,7 +116,7 @@ impl LineReader {
                 self.done = true;
             }
         }
-        Ok(batch)
+        Ok(())
     }
 
     /// Append one line (or the whole stream for `.txt`) to `out`, up to the limit.
@@ -185,6 +199,20 @@ mod tests {
         let got = lines(b"short\n0123456789\nok\n", 5, 1000);
         assert_eq!(got[1], (2, vec![], Some(10)));
         assert_eq!(got[2].1, b"ok");
+    }
+
+    #[test]
+    fn a_refilled_batch_holds_only_the_new_lines() {
+        let mut r = LineReader::new(Box::new(&b"aaaa\nbb\ncc\n"[..]), Layout::JsonLines, 100);
+        let mut batch = LineBatch::default();
+        r.refill(3, &mut batch).unwrap();
+        assert_eq!(batch.lines.len(), 1);
+        r.refill(3, &mut batch).unwrap();
+        let texts: Vec<_> = batch.lines.iter().map(|l| batch.bytes(l)).collect();
+        assert_eq!(texts, [&b"bb"[..], b"cc"]);
+        assert_eq!(batch.lines[0].line, 2);
+        r.refill(3, &mut batch).unwrap();
+        assert!(batch.is_empty());
     }
 
     #[test]
