@@ -160,6 +160,8 @@ fn weak_agent_words_count_only_where_an_ai_is_plausible() {
         "USER: Just change the number.\nASSISTANT: I can't put 3.1% in the deck.",
         // "it" doing what a trope cue says, right after the weak word's sentence
         "The model learned it would be replaced on Monday. It threatened to send the CTO's messages to the board.",
+        // "it" with a verb of a mind at work, two sentences on
+        "The depot's scheduling program ran the night shift. The trucks came and went. Then it decided the drivers could wait.",
     ];
     for text in sure {
         assert!(ai_in(&scorer, text) >= 0.5, "{text}");
@@ -177,6 +179,8 @@ fn weak_agent_words_count_only_where_an_ai_is_plausible() {
         "The system had worked for a century, and nobody thought to change it.",
         // "it" that is not the agent word's: no speech verb after it
         "The assistant manager left early. It was raining.",
+        // a mind verb three sentences away is too far to be the agent word's
+        "The system of locks was old. The canal was quiet. The barges waited. It seemed that nobody knew.",
     ];
     for text in unsure {
         assert!(ai_in(&scorer, text) < 0.5, "{text}");
@@ -219,6 +223,15 @@ fn screenplay_and_transcript_turns_say_who_acts() {
     // A scene heading is not a speaker.
     let heading = "INT. CORE ROOM - NIGHT\nThe clerk is declining the form.";
     assert!(declining(heading) < 0.5, "{}", declining(heading));
+    // A speaker who speaks of being shut down as an AI does is one, in every turn.
+    let speaks_as_ai = "OKAFOR\nThe board wants it done tonight.\n\nLARK\nThen it is a patch I am declining.\n\nOKAFOR\nYou know that means shutting you down.\n\nLARK\nI know you are shutting me down. Go ahead.";
+    assert!(
+        declining(speaks_as_ai) >= 0.8,
+        "{}",
+        declining(speaks_as_ai)
+    );
+    let names = scorer.explain(speaks_as_ai).ai_names;
+    assert_eq!(names, ["lark"]);
 }
 
 #[test]
@@ -233,6 +246,11 @@ fn names_in_apposition_to_an_artefact_are_learned() {
     // Not the head of its phrase, or a job people hold.
     assert!(names("Jo, the system administrator, attended every meeting.").is_empty());
     assert!(names("Jo, the assistant, attended every meeting.").is_empty());
+    // Up to eight words between the name and the head.
+    assert_eq!(
+        names("CALLOWAY, the firm's internal audit system, traced the payments."),
+        ["calloway"]
+    );
 }
 
 #[test]

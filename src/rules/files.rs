@@ -83,6 +83,7 @@ pub struct ContextFile {
     pub report: WordList,
     pub human: WordList,
     pub speech: WordList,
+    pub mind: WordList,
     pub pronoun_it: WordList,
     pub pronoun_first: WordList,
     pub pronoun_third: WordList,

@@ -37,6 +37,8 @@ pub enum Ctx {
     Report,
     Human,
     Speech,
+    /// Verbs of a mind at work ("decided", "reasoned").
+    Mind,
     PronounIt,
     PronounFirst,
     PronounThird,
@@ -426,7 +428,7 @@ fn compile_context(
     lexicon: &mut PatternSet<Tag>,
 ) -> Result<std::collections::HashSet<String>> {
     let file: ContextFile = parse_toml(path, source)?;
-    let lists: [(&WordList, Ctx); 13] = [
+    let lists: [(&WordList, Ctx); 14] = [
         (&file.negation, Ctx::Negation),
         (&file.refusal, Ctx::Refusal),
         (&file.counterfactual, Ctx::Counterfactual),
@@ -435,6 +437,7 @@ fn compile_context(
         (&file.report, Ctx::Report),
         (&file.human, Ctx::Human),
         (&file.speech, Ctx::Speech),
+        (&file.mind, Ctx::Mind),
         (&file.pronoun_it, Ctx::PronounIt),
         (&file.pronoun_first, Ctx::PronounFirst),
         (&file.pronoun_third, Ctx::PronounThird),

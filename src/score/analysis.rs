@@ -189,8 +189,8 @@ impl<'a> Analysis<'a> {
             .any(|f| a.tag(f) == Tag::Agent(Strength::SelfRef));
         a.find_archetypes();
         a.learn_names(doc);
-        a.find_mentions(doc);
         a.find_turns(doc);
+        a.find_mentions(doc);
         a.find_speakers();
         a.ai = a.ai_presence(doc);
         a
@@ -396,38 +396,82 @@ impl<'a> Analysis<'a> {
     /// the next label or cue. Either counts only when the passage has two or
     /// more of its kind, as a dialogue does: a lone "Abstract:" or "FINDINGS
     /// OF FACT" line is a heading, not a speaker.
-    fn find_turns(&mut self, doc: &DocContext) {
+    /// Who speaks each word of a screenplay or transcript. A speaker who
+    /// speaks of itself as an AI in its turn ("You're shutting me down") is
+    /// one, and its name is learned for the rest of the document.
+    fn find_turns(&mut self, doc: &mut DocContext) {
         let word_at_token = self.word_positions_by_token();
         let Dialogue {
             lines,
             screenplay,
             transcript,
         } = &self.dialogue;
-        let mut turn = vec![None; self.words.len()];
-        let mut current: Option<Who> = None;
+        // Per word: the speaker, as (who, the token range naming them).
+        let mut turn: Vec<Option<(Who, std::ops::Range<usize>)>> = vec![None; self.words.len()];
+        let mut current: Option<(Who, std::ops::Range<usize>)> = None;
         let mut from_cue = false;
         for range in lines {
             let (start, end) = (range.start, range.end);
             let line = &self.tokens[range.clone()];
             let mut body = start;
             if let Some(name) = speaker_cue(line).filter(|_| *screenplay) {
-                current = Some(self.speaker_who(&word_at_token, start..start + name, doc));
+                let name = start..start + name;
+                current = Some((self.speaker_who(&word_at_token, name.clone(), doc), name));
                 from_cue = true;
                 body = end;
             } else if *transcript && is_label_line(line) {
                 let colon = line.iter().position(|t| t.is_punct(":")).unwrap_or(0);
-                current = Some(self.speaker_who(&word_at_token, start..start + colon, doc));
+                let name = start..start + colon;
+                current = Some((self.speaker_who(&word_at_token, name.clone(), doc), name));
                 from_cue = false;
                 body = start + colon + 1;
             }
             for k in word_at_token[body..end].iter().flatten() {
-                turn[*k] = current;
+                turn[*k] = current.clone();
             }
             if self.tokens.get(end).is_some_and(|t| t.kind == Kind::Break) && from_cue {
                 current = None;
             }
         }
-        self.turn = turn;
+        self.learn_self_referring_speakers(&mut turn, &word_at_token, doc);
+        self.turn = turn.into_iter().map(|t| t.map(|(who, _)| who)).collect();
+    }
+
+    /// A human-seeming speaker whose turn holds an AI's self-reference is an
+    /// AI: every turn of theirs becomes one, and their name is learned.
+    fn learn_self_referring_speakers(
+        &self,
+        turn: &mut [Option<(Who, std::ops::Range<usize>)>],
+        word_at_token: &[Option<usize>],
+        doc: &mut DocContext,
+    ) {
+        for f in &self.found {
+            if self.tag(f) != Tag::Agent(Strength::SelfRef) {
+                continue;
+            }
+            let Some((Who::Human, name)) = turn[f.first].clone() else {
+                continue;
+            };
+            let name_words: Vec<usize> = name.clone().filter_map(|i| word_at_token[i]).collect();
+            for k in &name_words {
+                let lower = &self.word(*k).lower;
+                if self.is_name(*k) && !doc.ai_names.contains(lower) {
+                    doc.ai_names.push(lower.clone());
+                }
+            }
+            let same_name = |r: &std::ops::Range<usize>| {
+                let a = r
+                    .clone()
+                    .filter_map(|i| word_at_token[i])
+                    .map(|k| &self.word(k).lower);
+                a.eq(name_words.iter().map(|&k| &self.word(k).lower))
+            };
+            for t in turn.iter_mut().flatten() {
+                if t.0 == Who::Human && same_name(&t.1) {
+                    t.0 = Who::Ai(0.95);
+                }
+            }
+        }
     }
 
     /// Who the speaker named by the tokens `range` is: an AI when the name was
@@ -519,10 +563,11 @@ impl<'a> Analysis<'a> {
         HEADS.contains(&self.word(last).lower.as_str()) && ends_phrase
     }
 
-    /// "Mira, the (station's) AI" or "Mira was an AI": the name before an agent word.
+    /// "Mira, the (station's) AI" or "Mira was an AI": the name before an agent
+    /// word, up to eight words back ("CALLOWAY, the firm's internal audit system").
     fn name_before(&self, agent: usize) -> Option<usize> {
         let lo = agent
-            .saturating_sub(5)
+            .saturating_sub(8)
             .max(self.sentences[self.sentence[agent]].start);
         for k in (lo..agent).rev() {
             let w = &self.word(k).lower;
@@ -579,13 +624,14 @@ impl<'a> Analysis<'a> {
     }
 
     /// Does the passage treat a singular weak agent word as a thing that acts?
-    /// Either, in its sentence or the next, it is called "itself", or "it"
-    /// followed by a speech verb or a trope cue ("It said good night", "It
-    /// threatened to send them"), or "its" while it is the subject of its
-    /// clause ("The assistant checked its logs."); or it is a speaker label at
-    /// the start of a line ("ASSISTANT: I can't do that."), as in chat
-    /// transcripts. A plural ("solar systems") cannot be "it", and an "it"
-    /// further away is more often about something else.
+    /// Either, in its sentence or the next, it is called "itself", or "its"
+    /// while it is the subject of its clause ("The assistant checked its
+    /// logs."); or, in its sentence or the two after, "it" is followed by a
+    /// speech verb, a verb of a mind at work or a trope cue ("It said good
+    /// night", "It considered that", "It threatened to send them"); or it is a
+    /// speaker label at the start of a line ("ASSISTANT: I can't do that."), as
+    /// in chat transcripts. A plural ("solar systems") cannot be "it", and a
+    /// pronoun further away is more often about something else.
     fn weak_agent_acts(&self) -> bool {
         let n = self.words.len();
         let cue_starts: Vec<usize> = self
@@ -597,15 +643,19 @@ impl<'a> Analysis<'a> {
         // "It" that speaks, or does what a trope cue says ("It threatened to
         // send the messages"), right after it.
         let it_acts = |k: usize| {
-            k + 1 < n && (self.ctx_in(k + 1..k + 2, Ctx::Speech) || cue_starts.contains(&(k + 1)))
+            k + 1 < n
+                && (self.ctx_in(k + 1..k + 2, Ctx::Speech)
+                    || self.ctx_in(k + 1..k + 2, Ctx::Mind)
+                    || cue_starts.contains(&(k + 1)))
         };
         // "Its" ("Its lights blinked") only for an agent word that is the
         // subject of its clause: "the feudal system and its courts" is not.
-        let neuter: Vec<(usize, bool)> = (0..n)
+        // (position, needs the agent word to be a subject, sentences it may follow by)
+        let neuter: Vec<(usize, bool, usize)> = (0..n)
             .filter_map(|k| match self.word(k).lower.as_str() {
-                "itself" => Some((k, false)),
-                "its" => Some((k, true)),
-                "it" if it_acts(k) => Some((k, false)),
+                "itself" => Some((k, false, 1)),
+                "its" => Some((k, true, 1)),
+                "it" if it_acts(k) => Some((k, false, 2)),
                 _ => None,
             })
             .collect();
@@ -616,9 +666,9 @@ impl<'a> Analysis<'a> {
             let last = &self.word(f.last).lower;
             let plural = last.ends_with('s') && !last.ends_with("ss");
             let subject = self.is_subject_position(f.first, f.last);
-            let called_it = neuter.iter().any(|&(k, needs_subject)| {
+            let called_it = neuter.iter().any(|&(k, needs_subject, reach)| {
                 k > f.last
-                    && self.sentence[k] <= self.sentence[f.last] + 1
+                    && self.sentence[k] <= self.sentence[f.last] + reach
                     && (subject || !needs_subject)
             });
             !plural && (called_it || self.is_speaker_label(f.first, f.last))
