@@ -124,6 +124,23 @@ fn counts_cover_all_matches_not_the_page() {
 }
 
 #[test]
+fn matched_terms_are_coloured_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    corpus(d);
+    ok(d, &["scan", "in", "--out", "out", "--index", "--quiet"]);
+    let search = |color: &str| ok(d, &["search", "pod", "--index", "out", "--color", color]);
+    assert!(search("always").contains("\x1b[1;33mpod\x1b[0m"));
+    let plain = search("never");
+    assert!(
+        plain.contains("«pod»") && !plain.contains('\x1b'),
+        "{plain}"
+    );
+    // Not a terminal here, so auto is plain too.
+    assert!(!search("auto").contains('\x1b'));
+}
+
+#[test]
 fn merged_and_joint_indexes_hold_the_union() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

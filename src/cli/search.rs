@@ -46,8 +46,35 @@ pub struct Args {
     /// Hit counts per trope, stance and archetype over all matches
     #[arg(long)]
     pub count: bool,
+    /// Matched terms in colour: auto (on a terminal, unless NO_COLOR is set),
+    /// always, or never (then marked «like this»)
+    #[arg(long, value_enum, default_value_t = Colour::Auto, value_name = "WHEN")]
+    pub color: Colour,
     #[command(flatten)]
     pub common: Common,
+}
+
+/// When to colour matched terms.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Colour {
+    Auto,
+    Always,
+    Never,
+}
+
+impl Colour {
+    /// Auto follows the no-color.org convention: any non-empty NO_COLOR turns
+    /// colour off, and so does output that is not a terminal.
+    fn enabled(self) -> bool {
+        match self {
+            Colour::Always => true,
+            Colour::Never => false,
+            Colour::Auto => {
+                let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+                !no_color && std::io::stdout().is_terminal()
+            }
+        }
+    }
 }
 
 /// Run `tropes search`.
@@ -106,7 +133,7 @@ pub fn run(args: Args) -> Result<i32> {
             );
         }
     } else {
-        print_hits(&hits, total, req.offset);
+        print_hits(&hits, total, req.offset, args.color.enabled());
     }
     Ok(0)
 }
@@ -130,8 +157,7 @@ fn print_counts(c: &tropes::index::Counts) {
     }
 }
 
-fn print_hits(hits: &[Hit], total: u64, offset: usize) {
-    let colour = std::io::stdout().is_terminal();
+fn print_hits(hits: &[Hit], total: u64, offset: usize, colour: bool) {
     println!(
         "{total} passages match; showing {}-{}",
         offset + 1.min(hits.len()),
