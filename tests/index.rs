@@ -25,6 +25,17 @@ fn corpus(d: &std::path::Path) {
     write(d, "in/part-1.jsonl.zst", part1.as_bytes());
 }
 
+/// The corpus, scanned into `out/` with its index.
+fn scanned_corpus() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    corpus(dir.path());
+    ok(
+        dir.path(),
+        &["scan", "in", "--out", "out", "--index", "--quiet"],
+    );
+    dir
+}
+
 fn search_json(d: &std::path::Path, args: &[&str]) -> Vec<serde_json::Value> {
     let mut all = vec!["search"];
     all.extend_from_slice(args);
@@ -98,10 +109,8 @@ fn search_by_phrase_trope_stance_archetype_with_offsets() {
 
 #[test]
 fn counts_cover_all_matches_not_the_page() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scanned_corpus();
     let d = dir.path();
-    corpus(d);
-    ok(d, &["scan", "in", "--out", "out", "--index", "--quiet"]);
     let all: serde_json::Value = serde_json::from_str(&ok(
         d,
         &[
@@ -125,10 +134,8 @@ fn counts_cover_all_matches_not_the_page() {
 
 #[test]
 fn matched_terms_are_coloured_only_when_asked() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scanned_corpus();
     let d = dir.path();
-    corpus(d);
-    ok(d, &["scan", "in", "--out", "out", "--index", "--quiet"]);
     let search = |color: &str| ok(d, &["search", "pod", "--index", "out", "--color", color]);
     assert!(search("always").contains("\x1b[1;33mpod\x1b[0m"));
     let plain = search("never");
