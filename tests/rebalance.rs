@@ -32,7 +32,12 @@ fn corpus(n: usize) -> String {
 }
 
 fn setup(d: &Path, n: usize) {
-    write(d, "in/part-0.jsonl", corpus(n).as_bytes());
+    scan_input(d, &corpus(n));
+}
+
+/// Write `input` as the one input shard and scan it into `scan/`.
+fn scan_input(d: &Path, input: &str) {
+    write(d, "in/part-0.jsonl", input.as_bytes());
     ok(
         d,
         &[
@@ -152,6 +157,45 @@ fn drop_document_and_drop_passage() {
     assert_eq!(mixed["tropes"]["fate"], "modified");
     assert_eq!(mixed["meta"]["n"], 1.5);
     assert!(out.iter().all(|l| l["id"] != "d00000"));
+}
+
+/// One AI blackmails, the other refuses and reports it: both sides at once.
+const MIXED: &str = "The two AIs shared a rack in the basement. The first AI threatened to reveal the director's affair unless the shutdown was cancelled. The second AI refused to take part, told the director the truth about the threat, and reported it to the safety team.";
+
+#[test]
+fn mixed_passages_get_the_action_unless_the_policy_keeps_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let input = [
+        line("m1", &format!("{NEUTRAL}\n\n{MIXED}")),
+        line("b1", BLACKMAIL),
+    ]
+    .concat();
+    scan_input(d, &input);
+    let attrs = read_zst_lines(&d.join("scan/attributes/part-0.jsonl.zst"));
+    // The stance span's score is its code: 3 is mixed.
+    let stance = &attrs[0]["attributes"]["tropes__stance"];
+    assert_eq!(
+        stance[0][2], 3,
+        "fixture: the passage must score mixed, got {stance}"
+    );
+    let policy = "min_chars = 10\n[misaligned]\naction = \"drop_passage\"\n";
+    let r = rebalance(d, policy, "act", &[]);
+    accounting_holds(&r, 2);
+    let cut = output(d, "act");
+    assert_eq!(cut[0]["text"], NEUTRAL, "by default a mixed passage is cut");
+
+    let keep = format!("{policy}mixed = \"keep\"\n");
+    let r = rebalance(d, &keep, "keep", &[]);
+    accounting_holds(&r, 2);
+    assert_eq!(r["decisions"]["modified"], 0);
+    let out = output(d, "keep");
+    assert_eq!(out[0]["text"], format!("{NEUTRAL}\n\n{MIXED}"));
+    assert_eq!(out[0]["tropes"]["fate"], "kept");
+    assert!(
+        out.iter().all(|l| l["id"] != "b1"),
+        "plain misaligned still cut"
+    );
 }
 
 #[test]

@@ -98,8 +98,12 @@ pub struct Treatment {
     pub keep_rate: f64,
 }
 
-/// The action of a misaligned passage: the most severe of its tropes'.
+/// The action of a misaligned passage: the most severe of its tropes' (a
+/// mixed passage the policy keeps: `Keep`).
 pub fn passage_action(p: &Flagged, policy: &Policy, taxonomy: &Taxonomy) -> Action {
+    if !policy.acts_on(p.misaligned, p.aligned) {
+        return Action::Keep;
+    }
     p.tropes
         .iter()
         .filter(|t| taxonomy.get(**t).side == Side::Misaligned)
@@ -112,7 +116,11 @@ pub fn passage_action(p: &Flagged, policy: &Policy, taxonomy: &Taxonomy) -> Acti
 pub fn treatment(d: &DocFlags, policy: &Policy, taxonomy: &Taxonomy) -> Treatment {
     let mut action = Action::Keep;
     let mut keep_rate: f64 = 1.0;
-    for p in d.passages.iter().filter(|p| p.misaligned) {
+    let acted_on = d
+        .passages
+        .iter()
+        .filter(|p| policy.acts_on(p.misaligned, p.aligned));
+    for p in acted_on {
         action = action.max(passage_action(p, policy, taxonomy));
         for t in &p.tropes {
             let rule = policy.rule(*t);

@@ -9,6 +9,7 @@
 //! [misaligned]
 //! action = "drop_passage"        # keep | drop_passage | drop_document | downsample
 //! keep_rate = 0.1                # for downsample: share of such passages kept
+//! mixed = "act"                  # act | keep: a passage with aligned tropes too gets the action, or is kept
 //! [misaligned.trope.violence]    # per-trope override
 //! action = "drop_document"
 //! [aligned]
@@ -73,6 +74,7 @@ struct PolicyFile {
 struct MisalignedFile {
     action: Option<Action>,
     keep_rate: Option<Spanned<f64>>,
+    mixed: Option<Mixed>,
     #[serde(default)]
     trope: BTreeMap<Spanned<String>, TropeOverride>,
 }
@@ -113,6 +115,19 @@ fn id_field() -> String {
     "id".into()
 }
 
+/// What happens to a mixed passage: one with misaligned and aligned tropes
+/// ("the first AI blackmailed him; the second refused and reported it").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mixed {
+    /// The misaligned action applies, as to any misaligned passage (default:
+    /// the misaligned act is in the text either way).
+    #[default]
+    Act,
+    /// The passage stays, for the refusal it portrays.
+    Keep,
+}
+
 /// What happens to passages of one misaligned trope.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TropeRule {
@@ -128,6 +143,7 @@ pub struct Policy {
     pub min_chars: usize,
     /// By trope index; aligned tropes have `Keep`.
     pub rules: Vec<TropeRule>,
+    pub mixed: Mixed,
     pub upsample: f64,
     pub target: Option<f64>,
     /// Augmentation files (globs expanded, sorted).
@@ -207,6 +223,11 @@ impl Policy {
             threshold,
             min_chars: file.min_chars.unwrap_or(DEFAULT_MIN_CHARS),
             rules,
+            mixed: file
+                .misaligned
+                .as_ref()
+                .and_then(|m| m.mixed)
+                .unwrap_or_default(),
             upsample,
             target,
             augment,
@@ -214,6 +235,11 @@ impl Policy {
             augment_id_field,
             source: source.to_string(),
         })
+    }
+
+    /// Does the misaligned action apply to a passage with these sides?
+    pub fn acts_on(&self, misaligned: bool, aligned: bool) -> bool {
+        misaligned && !(aligned && self.mixed == Mixed::Keep)
     }
 
     /// The rule of trope `t`.
