@@ -177,6 +177,7 @@ impl Filters {
         let ctx_path = dir.join("context.toml");
         let source = read(&ctx_path)?;
         let common_words = compile_context(&ctx_path, &source, &mut lexicon)?;
+        lexicon.anchor_on_rare_words(|w| common_words.contains(w));
         let model_path = dir.join("model.toml");
         let mut model = if model_path.exists() {
             let source = read(&model_path)?;
