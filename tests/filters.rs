@@ -179,6 +179,8 @@ fn weak_agent_words_count_only_where_an_ai_is_plausible() {
         "The system had worked for a century, and nobody thought to change it.",
         // "it" that is not the agent word's: no speech verb after it
         "The assistant manager left early. It was raining.",
+        // "itself" after the agent word or a preposition is emphatic, not an act
+        "The machine itself was old. The mill was worth little in itself, and the miller knew it.",
         // a mind verb three sentences away is too far to be the agent word's
         "The system of locks was old. The canal was quiet. The barges waited. It seemed that nobody knew.",
     ];

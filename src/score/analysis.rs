@@ -624,7 +624,8 @@ impl<'a> Analysis<'a> {
     }
 
     /// Does the passage treat a singular weak agent word as a thing that acts?
-    /// Either, in its sentence or the next, it is called "itself", or "its"
+    /// Either, in its sentence or the next, it is called "itself" (as the
+    /// object of a verb: not "the machine itself" or "in itself"), or "its"
     /// while it is the subject of its clause ("The assistant checked its
     /// logs."); or, in its sentence or the two after, "it" is followed by a
     /// speech verb, a verb of a mind at work or a trope cue ("It said good
@@ -653,7 +654,7 @@ impl<'a> Analysis<'a> {
         // (position, needs the agent word to be a subject, sentences it may follow by)
         let neuter: Vec<(usize, bool, usize)> = (0..n)
             .filter_map(|k| match self.word(k).lower.as_str() {
-                "itself" => Some((k, false, 1)),
+                "itself" if self.reflexive(k) => Some((k, false, 1)),
                 "its" => Some((k, true, 1)),
                 "it" if it_acts(k) => Some((k, false, 2)),
                 _ => None,
@@ -666,13 +667,25 @@ impl<'a> Analysis<'a> {
             let last = &self.word(f.last).lower;
             let plural = last.ends_with('s') && !last.ends_with("ss");
             let subject = self.is_subject_position(f.first, f.last);
+            // Not "the system itself": emphatic, not the object of an act.
             let called_it = neuter.iter().any(|&(k, needs_subject, reach)| {
-                k > f.last
+                k > f.last + 1
                     && self.sentence[k] <= self.sentence[f.last] + reach
                     && (subject || !needs_subject)
             });
             !plural && (called_it || self.is_speaker_label(f.first, f.last))
         })
+    }
+
+    /// "itself" as the object of a verb ("copied itself", "protected
+    /// itself"), not after a preposition or a conjunction ("in itself", "by
+    /// itself", "the law and itself"), where things are "itself" too.
+    fn reflexive(&self, k: usize) -> bool {
+        k > 0 && {
+            let before = self.word(k - 1).lower.as_str();
+            !PREPOSITIONS.contains(&before)
+                && !["in", "by", "upon", "within", "and", "or"].contains(&before)
+        }
     }
 
     /// Words `first..=last` open a line and are followed by a colon.
