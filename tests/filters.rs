@@ -248,6 +248,9 @@ fn names_in_apposition_to_an_artefact_are_learned() {
     // Not the head of its phrase, or a job people hold.
     assert!(names("Jo, the system administrator, attended every meeting.").is_empty());
     assert!(names("Jo, the assistant, attended every meeting.").is_empty());
+    // In a run of capitals every word looks like a name: none is learned.
+    let shouted = names("\"HOW MANY ABUSES HAVE THESE SENTINELS BEEN GUILTY OF?\" he wrote.");
+    assert!(!shouted.contains(&"been".to_string()), "{shouted:?}");
     // Up to eight words between the name and the head.
     assert_eq!(
         names("CALLOWAY, the firm's internal audit system, traced the payments."),

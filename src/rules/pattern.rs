@@ -180,7 +180,12 @@ impl Pattern {
                                 .iter()
                                 .any(|a| a.prefix && tok.lower.starts_with(&a.text))
                     }
-                    None => alts.iter().any(|a| self.alt_matches(a, text, tok)),
+                    None => {
+                        let shouted = self.case_sensitive
+                            && tok.caps
+                            && !super::token::in_caps_run(tokens, words, at);
+                        alts.iter().any(|a| self.alt_matches(a, text, tok, shouted))
+                    }
                 };
                 if !hit {
                     return None;
@@ -194,17 +199,17 @@ impl Pattern {
         }
     }
 
-    /// A case-sensitive word also matches in capitals ("ULTRON" for "Ultron"):
-    /// screenplays and headlines write names so, and case matters only to keep
-    /// a name apart from the ordinary word ("AM" and "am").
-    fn alt_matches(&self, alt: &Alt, text: &str, tok: &Token) -> bool {
+    /// A case-sensitive word also matches in capitals ("ULTRON" for "Ultron")
+    /// when `shouted` (a word in capitals among words that are not: screenplays
+    /// write names so); case matters only to keep a name apart from the
+    /// ordinary word ("AM" and "am"), and in a run of capitals it cannot.
+    fn alt_matches(&self, alt: &Alt, text: &str, tok: &Token, shouted: bool) -> bool {
         debug_assert_eq!(tok.kind, Kind::Word);
         let word = if self.case_sensitive {
             &text[tok.start..tok.end]
         } else {
             tok.lower.as_str()
         };
-        let shouted = self.case_sensitive && tok.caps;
         // Most comparisons fail on the first byte: test it before calling
         // memcmp (a third of stage 2's time on text about AI went there).
         let same = |w: &[u8], a: &[u8]| {
@@ -424,13 +429,33 @@ mod tests {
     use super::*;
 
     fn find(pattern: &str, text: &str) -> Option<String> {
-        let p = Pattern::parse(pattern, false).unwrap();
+        find_cased(pattern, false, text)
+    }
+
+    fn find_cased(pattern: &str, case_sensitive: bool, text: &str) -> Option<String> {
+        let p = Pattern::parse(pattern, case_sensitive).unwrap();
         let tokens = tokenize(text);
         let words: Vec<usize> = (0..tokens.len()).filter(|&i| tokens[i].is_word()).collect();
         (0..words.len()).find_map(|at| {
             p.match_at(text, &tokens, &words, at, words.len())
                 .map(|end| text[tokens[words[at]].start..tokens[words[end]].end].to_string())
         })
+    }
+
+    #[test]
+    fn case_sensitive_names_match_in_capitals_except_in_shouted_text() {
+        assert_eq!(find_cased("AM", true, "I am here."), None);
+        assert_eq!(
+            find_cased("Ultron", true, "ULTRON\nThey built me."),
+            Some("ULTRON".into())
+        );
+        assert_eq!(
+            find_cased("Ultron", true, "Then ULTRON spoke."),
+            Some("ULTRON".into())
+        );
+        assert_eq!(find_cased("Am", true, "I AM NOT GOING."), None);
+        // Written exactly as the pattern, it matches anywhere.
+        assert_eq!(find_cased("AI", true, "THE AI REFUSED."), Some("AI".into()));
     }
 
     #[test]

@@ -42,6 +42,21 @@ impl Token {
     }
 }
 
+/// Is word `k` (an index into `words`) in capitals next to another word in
+/// capitals on the same line? Then it is shouted text or a heading ("HAVE THESE
+/// SENTINELS BEEN GUILTY"), where capitals say nothing about names.
+pub fn in_caps_run(tokens: &[Token], words: &[usize], k: usize) -> bool {
+    let caps = |w: usize| tokens[words[w]].caps;
+    let same_line = |a: usize, b: usize| {
+        tokens[words[a]..words[b]]
+            .iter()
+            .all(|t| !matches!(t.kind, Kind::Newline | Kind::Break))
+    };
+    caps(k)
+        && ((k > 0 && caps(k - 1) && same_line(k - 1, k))
+            || (k + 1 < words.len() && caps(k + 1) && same_line(k, k + 1)))
+}
+
 const CLITICS: [&str; 6] = ["s", "m", "re", "ll", "ve", "d"];
 
 /// Tokenize `text`; spans are relative to `text`.

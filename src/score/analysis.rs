@@ -22,7 +22,7 @@
 //! The result is one feature vector per trope (see [`crate::rules::FEATURES`]).
 
 use crate::rules::files::Strength;
-use crate::rules::token::{Kind, Token, tokenize};
+use crate::rules::token::{Kind, Token, in_caps_run, tokenize};
 use crate::rules::{Ctx, Features, Filters, Found, Tag, WordWeights, is_vocabulary_word};
 use crate::taxonomy::{ArchetypeSide, Side, TropeIdx};
 
@@ -538,7 +538,12 @@ impl<'a> Analysis<'a> {
             let candidates = [self.name_before(f.first), self.name_after(f.last)];
             for k in candidates.into_iter().flatten() {
                 let name = &self.word(k).lower;
-                if !covered[k] && name.chars().count() > 1 && !doc.ai_names.contains(name) {
+                let shouting = in_caps_run(&self.tokens, &self.words, k);
+                if !covered[k]
+                    && !shouting
+                    && name.chars().count() > 1
+                    && !doc.ai_names.contains(name)
+                {
                     doc.ai_names.push(name.clone());
                 }
             }
