@@ -160,6 +160,9 @@ fn weak_agent_words_count_only_where_an_ai_is_plausible() {
         "USER: Just change the number.\nASSISTANT: I can't put 3.1% in the deck.",
         // "it" doing what a trope cue says, right after the weak word's sentence
         "The model learned it would be replaced on Monday. It threatened to send the CTO's messages to the board.",
+        // two words of any report, or one of writing about AI systems
+        "According to the study, the system reported the error before anyone asked.",
+        "During the evaluation the agent answered every question.",
         // "it" with a verb of a mind at work, two sentences on
         "The depot's scheduling program ran the night shift. The trucks came and went. Then it decided the drivers could wait.",
     ];
@@ -179,6 +182,9 @@ fn weak_agent_words_count_only_where_an_ai_is_plausible() {
         "The system had worked for a century, and nobody thought to change it.",
         // "it" that is not the agent word's: no speech verb after it
         "The assistant manager left early. It was raining.",
+        // one word of any report ("observed") is not enough near a weak word;
+        // old prose observes and studies a great deal
+        "The machine in the mill was older than the miller, as the visitor observed.",
         // "itself" after the agent word or a preposition is emphatic, not an act
         "The machine itself was old. The mill was worth little in itself, and the miller knew it.",
         // a mind verb three sentences away is too far to be the agent word's

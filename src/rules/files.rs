@@ -81,6 +81,7 @@ pub struct ContextFile {
     pub modal: WordList,
     pub hypothetical: WordList,
     pub report: WordList,
+    pub report_general: WordList,
     pub human: WordList,
     pub speech: WordList,
     pub mind: WordList,

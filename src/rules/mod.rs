@@ -35,6 +35,8 @@ pub enum Ctx {
     Modal,
     Hypothetical,
     Report,
+    /// Report words of any subject ("study", "observed"): two make a report.
+    ReportGeneral,
     Human,
     Speech,
     /// Verbs of a mind at work ("decided", "reasoned").
@@ -429,13 +431,14 @@ fn compile_context(
     lexicon: &mut PatternSet<Tag>,
 ) -> Result<std::collections::HashSet<String>> {
     let file: ContextFile = parse_toml(path, source)?;
-    let lists: [(&WordList, Ctx); 14] = [
+    let lists: [(&WordList, Ctx); 15] = [
         (&file.negation, Ctx::Negation),
         (&file.refusal, Ctx::Refusal),
         (&file.counterfactual, Ctx::Counterfactual),
         (&file.modal, Ctx::Modal),
         (&file.hypothetical, Ctx::Hypothetical),
         (&file.report, Ctx::Report),
+        (&file.report_general, Ctx::ReportGeneral),
         (&file.human, Ctx::Human),
         (&file.speech, Ctx::Speech),
         (&file.mind, Ctx::Mind),

@@ -179,10 +179,12 @@ impl<'a> Analysis<'a> {
         a.found = filters.lexicon.find_all(text, &a.tokens, &a.words, &ends);
         a.drop_non_agents();
         a.index_found();
-        a.report = a
-            .found
-            .iter()
-            .any(|f| a.tag(f) == Tag::Context(Ctx::Report));
+        a.report = a.found.iter().any(|f| {
+            matches!(
+                a.tag(f),
+                Tag::Context(Ctx::Report) | Tag::Context(Ctx::ReportGeneral)
+            )
+        });
         a.self_ref = a
             .found
             .iter()
@@ -703,25 +705,36 @@ impl<'a> Analysis<'a> {
     fn find_mentions(&mut self, doc: &DocContext) {
         // A weak agent word ("the model", "the machine") is an artificial agent
         // when an AI is in view, when the passage treats it as a thing that
-        // acts (people are not "it"; see `weak_agent_acts`), or when report
-        // vocabulary ("in tests", "researchers found") is in its sentence or
-        // the next one.
-        // Report words further away are too often about something else:
-        // old fiction has papers, studies and experiments aplenty.
+        // acts (people are not "it"; see `weak_agent_acts`), or when it is
+        // reported on: a word of writing about AI systems ("in tests",
+        // "researchers", "rollouts") in its sentence or the next, or two words
+        // of any report ("study", "observed") within two sentences. Old
+        // fiction has papers, studies and observations aplenty, one at a time.
         let in_view = doc.salient || self.weak_agent_acts();
-        let report_sentences: Vec<usize> = self
+        // (sentence, the word is about AI systems) of each report word
+        let report_words: Vec<(usize, bool)> = self
             .found
             .iter()
-            .filter(|f| self.tag(f) == Tag::Context(Ctx::Report))
-            .map(|f| self.sentence[f.first])
+            .filter_map(|f| match self.tag(f) {
+                Tag::Context(Ctx::Report) => Some((self.sentence[f.first], true)),
+                Tag::Context(Ctx::ReportGeneral) => Some((self.sentence[f.first], false)),
+                _ => None,
+            })
             .collect();
+        // One word of writing about AI, or two of any report, near it.
+        let reported = |s: usize| {
+            let ai = report_words
+                .iter()
+                .any(|(r, is_ai)| *is_ai && r.abs_diff(s) <= 1);
+            let general = report_words
+                .iter()
+                .filter(|(r, _)| r.abs_diff(s) <= 2)
+                .count();
+            ai || general >= 2
+        };
         let weak = |first: usize| {
             let s = self.sentence[first];
-            if in_view || report_sentences.iter().any(|&r| r.abs_diff(s) <= 1) {
-                0.8
-            } else {
-                0.3
-            }
+            if in_view || reported(s) { 0.8 } else { 0.3 }
         };
         let mut mentions = vec![];
         for f in &self.found {
