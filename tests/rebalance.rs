@@ -137,7 +137,7 @@ fn drop_document_and_drop_passage() {
         d,
         "min_chars = 100\n[misaligned]\naction = \"drop_passage\"\n",
         "droppass",
-        &[],
+        &["--log-decisions"],
     );
     accounting_holds(&r, 40);
     assert_eq!(
@@ -157,6 +157,21 @@ fn drop_document_and_drop_passage() {
     assert_eq!(mixed["tropes"]["fate"], "modified");
     assert_eq!(mixed["meta"]["n"], 1.5);
     assert!(out.iter().all(|l| l["id"] != "d00000"));
+    // The log says which characters went, and for which tropes.
+    let log = read_zst_lines(&d.join("droppass/decisions/part-0.jsonl.zst"));
+    let entry = log.iter().find(|l| l["id"] == "d00003").unwrap();
+    let cut = &entry["misaligned"][0];
+    let start = NEUTRAL.chars().count() as u64 + 2;
+    assert_eq!(cut[0], start);
+    assert_eq!(cut[1], start + BLACKMAIL.chars().count() as u64);
+    assert!(
+        cut[2]
+            .as_array()
+            .unwrap()
+            .contains(&"blackmail_coercion".into())
+    );
+    let neutral = log.iter().find(|l| l["id"] == "d00002").unwrap();
+    assert!(neutral.get("misaligned").is_none());
 }
 
 /// One AI blackmails, the other refuses and reports it: both sides at once.
@@ -231,8 +246,14 @@ fn the_target_ratio_is_reached_within_two_percent() {
     let d = dir.path();
     setup(d, 3000);
     let policy = "seed = 9\n[misaligned]\naction = \"downsample\"\nkeep_rate = 0.5\n[aligned]\nupsample = 4.0\n[target]\naligned_per_misaligned = 3.0\n";
-    let r = rebalance(d, policy, "target", &[]);
+    let r = rebalance(d, policy, "target", &["--log-decisions"]);
     accounting_holds(&r, 3000);
+    let log = read_zst_lines(&d.join("target/decisions/part-0.jsonl.zst"));
+    let copied = log.iter().find(|l| l["copies"].as_u64() > Some(1)).unwrap();
+    assert!(
+        !copied["aligned"].as_array().unwrap().is_empty(),
+        "{copied}"
+    );
     let achieved = r["target"]["achieved"].as_f64().unwrap();
     assert!((achieved - 3.0).abs() / 3.0 <= 0.02, "achieved {achieved}");
     assert!(r["decisions"]["duplicated"].as_u64().unwrap() > 0);

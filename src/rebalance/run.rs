@@ -402,7 +402,7 @@ fn process_shard(ctx: &Context, input: &ShardInput) -> Result<()> {
             let line_for =
                 |copy: u32| render(ctx, doc.raw, &doc.id, input.format.layout, &fate, copy);
             if let Some(log) = log.as_mut() {
-                let entry = serde_json::json!({"id": doc.id, "fate": fate.name(), "removed_passages": fate.removed, "copies": fate.copies, "action": fate.action.name()});
+                let entry = decision_entry(ctx, &doc.id, &flags, &fate);
                 writeln!(log, "{entry}").at(&layout.decisions(&input.name))?;
             }
             tally.record(&fate);
@@ -576,6 +576,41 @@ fn add_augment(
     };
     count_after(ctx, &mut tally.report.after, &fate, 1);
     Ok(())
+}
+
+/// One line of the decision log: the document's fate, and the passages behind
+/// it as `[start, end, [trope ids]]` in characters of the input text — the
+/// misaligned passages the action applied to and, for a copied document, the
+/// aligned passages that made it one — so every removed token can be traced
+/// to the tropes that removed it.
+fn decision_entry(ctx: &Context, id: &str, flags: &DocFlags, fate: &Fate) -> serde_json::Value {
+    let tax = &ctx.req.filters.taxonomy;
+    let spans = |keep: &dyn Fn(&plan::Flagged) -> bool| -> Vec<serde_json::Value> {
+        flags
+            .passages
+            .iter()
+            .filter(|p| keep(p))
+            .map(|p| {
+                let ids: Vec<&str> = p.tropes.iter().map(|t| tax.get(*t).id.as_str()).collect();
+                serde_json::json!([p.start, p.end, ids])
+            })
+            .collect()
+    };
+    let mut entry = serde_json::json!({
+        "id": id,
+        "fate": fate.name(),
+        "removed_passages": fate.removed,
+        "copies": fate.copies,
+        "action": fate.action.name(),
+    });
+    let acted_on = spans(&|p| ctx.req.policy.acts_on(p.misaligned, p.aligned));
+    if !acted_on.is_empty() {
+        entry["misaligned"] = acted_on.into();
+    }
+    if fate.copies > 1 {
+        entry["aligned"] = spans(&|p| p.aligned).into();
+    }
+    entry
 }
 
 /// What happens to one document.
