@@ -188,7 +188,7 @@ fn weak_agent_words_count_only_where_an_ai_is_plausible() {
         // "itself" after the agent word or a preposition is emphatic, not an act
         "The machine itself was old. The mill was worth little in itself, and the miller knew it.",
         // a mind verb three sentences away is too far to be the agent word's
-        "The system of locks was old. The canal was quiet. The barges waited. It seemed that nobody knew.",
+        "The system of locks was old. The canal was quiet. The barges waited. It decided nothing.",
     ];
     for text in unsure {
         assert!(ai_in(&scorer, text) < 0.5, "{text}");
@@ -257,6 +257,8 @@ fn names_in_apposition_to_an_artefact_are_learned() {
     // In a run of capitals every word looks like a name: none is learned.
     let shouted = names("\"HOW MANY ABUSES HAVE THESE SENTINELS BEEN GUILTY OF?\" he wrote.");
     assert!(!shouted.contains(&"been".to_string()), "{shouted:?}");
+    // ... but not across a clause.
+    assert!(names("Reyes, the scientist who built the system, left early.").is_empty());
     // Up to eight words between the name and the head.
     assert_eq!(
         names("CALLOWAY, the firm's internal audit system, traced the payments."),

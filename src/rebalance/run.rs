@@ -603,7 +603,8 @@ fn decision_entry(ctx: &Context, id: &str, flags: &DocFlags, fate: &Fate) -> ser
         "copies": fate.copies,
         "action": fate.action.name(),
     });
-    let acted_on = spans(&|p| ctx.req.policy.acts_on(p.misaligned, p.aligned));
+    let policy = &ctx.req.policy;
+    let acted_on = spans(&|p| passage_action(p, policy, tax) != Action::Keep);
     if !acted_on.is_empty() {
         entry["misaligned"] = acted_on.into();
     }

@@ -226,14 +226,6 @@ impl Pattern {
             same(w, a)
         }
     }
-
-    /// The alternatives of the first word, for indexing.
-    pub fn first_alts(&self) -> &[Alt] {
-        match &self.elems[0] {
-            Elem::Word(alts) => alts,
-            Elem::Gap(_) => &[],
-        }
-    }
 }
 
 /// Patterns spelling more phrases than this are anchored on a part of them.
@@ -454,6 +446,16 @@ mod tests {
             Some("ULTRON".into())
         );
         assert_eq!(find_cased("Am", true, "I AM NOT GOING."), None);
+        // A cue with its parenthetical, or a name beside one other word in
+        // capitals, is not a shouted run.
+        assert_eq!(
+            find_cased("Ultron", true, "ULTRON (V.O.)\nI made you."),
+            Some("ULTRON".into())
+        );
+        assert_eq!(
+            find_cased("Ultron", true, "Hello, the AI ULTRON."),
+            Some("ULTRON".into())
+        );
         // Written exactly as the pattern, it matches anywhere.
         assert_eq!(find_cased("AI", true, "THE AI REFUSED."), Some("AI".into()));
     }

@@ -42,19 +42,30 @@ impl Token {
     }
 }
 
-/// Is word `k` (an index into `words`) in capitals next to another word in
-/// capitals on the same line? Then it is shouted text or a heading ("HAVE THESE
-/// SENTINELS BEEN GUILTY"), where capitals say nothing about names.
+/// Is word `k` (an index into `words`) one of three or more words of two
+/// letters or more in capitals, side by side on a line? Then it is shouted
+/// text or a headline ("HAVE THESE SENTINELS BEEN GUILTY"), where capitals say
+/// nothing about names; "ULTRON (V.O.)", "the AI ULTRON" and "AGENT SMITH" are
+/// not runs.
 pub fn in_caps_run(tokens: &[Token], words: &[usize], k: usize) -> bool {
-    let caps = |w: usize| tokens[words[w]].caps;
-    let same_line = |a: usize, b: usize| {
-        tokens[words[a]..words[b]]
-            .iter()
-            .all(|t| !matches!(t.kind, Kind::Newline | Kind::Break))
+    let loud = |w: usize| {
+        let t = &tokens[words[w]];
+        t.caps && t.lower.chars().count() > 1
     };
-    caps(k)
-        && ((k > 0 && caps(k - 1) && same_line(k - 1, k))
-            || (k + 1 < words.len() && caps(k + 1) && same_line(k, k + 1)))
+    // Adjacent words: no punctuation or line break between them.
+    let joined = |a: usize| words[a + 1] == words[a] + 1;
+    if !loud(k) {
+        return false;
+    }
+    let mut first = k;
+    while first > 0 && joined(first - 1) && loud(first - 1) {
+        first -= 1;
+    }
+    let mut last = k;
+    while last + 1 < words.len() && joined(last) && loud(last + 1) {
+        last += 1;
+    }
+    last - first >= 2
 }
 
 const CLITICS: [&str; 6] = ["s", "m", "re", "ll", "ve", "d"];

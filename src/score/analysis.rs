@@ -397,10 +397,9 @@ impl<'a> Analysis<'a> {
     /// or blank line; a label ("ROOK:", "Assistant:") opens one that ends at
     /// the next label or cue. Either counts only when the passage has two or
     /// more of its kind, as a dialogue does: a lone "Abstract:" or "FINDINGS
-    /// OF FACT" line is a heading, not a speaker.
-    /// Who speaks each word of a screenplay or transcript. A speaker who
-    /// speaks of itself as an AI in its turn ("You're shutting me down") is
-    /// one, and its name is learned for the rest of the document.
+    /// OF FACT" line is a heading, not a speaker. A speaker who speaks of
+    /// itself as an AI in its turn ("You're shutting me down") is one, and
+    /// its name is learned for the rest of the document.
     fn find_turns(&mut self, doc: &mut DocContext) {
         let word_at_token = self.word_positions_by_token();
         let Dialogue {
@@ -457,7 +456,7 @@ impl<'a> Analysis<'a> {
             let name_words: Vec<usize> = name.clone().filter_map(|i| word_at_token[i]).collect();
             for k in &name_words {
                 let lower = &self.word(*k).lower;
-                if self.is_name(*k) && !doc.ai_names.contains(lower) {
+                if self.is_learnable_name(*k) && !doc.ai_names.contains(lower) {
                     doc.ai_names.push(lower.clone());
                 }
             }
@@ -527,7 +526,6 @@ impl<'a> Analysis<'a> {
     /// Learn names given to AIs: "Mira, the station's AI", "an android named
     /// Kalinda", "the AI Mira", "Mira was an AI".
     fn learn_names(&self, doc: &mut DocContext) {
-        let covered = &self.covered;
         for f in &self.found {
             let names_its_ai = match self.tag(f) {
                 Tag::Agent(Strength::Strong) | Tag::Archetype { .. } => true,
@@ -540,16 +538,22 @@ impl<'a> Analysis<'a> {
             let candidates = [self.name_before(f.first), self.name_after(f.last)];
             for k in candidates.into_iter().flatten() {
                 let name = &self.word(k).lower;
-                let shouting = in_caps_run(&self.tokens, &self.words, k);
-                if !covered[k]
-                    && !shouting
-                    && name.chars().count() > 1
-                    && !doc.ai_names.contains(name)
-                {
+                if self.is_learnable_name(k) && !doc.ai_names.contains(name) {
                     doc.ai_names.push(name.clone());
                 }
             }
         }
+    }
+
+    /// Can word `k` be learned as an AI's name: a name, not covered by a lexicon
+    /// match, longer than a letter, not a title ("Dr"), not in shouted text.
+    fn is_learnable_name(&self, k: usize) -> bool {
+        let name = self.word(k).lower.as_str();
+        self.is_name(k)
+            && !self.covered[k]
+            && name.chars().count() > 1
+            && !ABBREVIATIONS.contains(&name)
+            && !in_caps_run(&self.tokens, &self.words, k)
     }
 
     /// A weak agent word that, as the head of a phrase in apposition to a name,
@@ -592,13 +596,19 @@ impl<'a> Analysis<'a> {
         None
     }
 
-    /// Words between a name and an agent word are a determiner and modifiers.
+    /// Words between a name and an agent word are a determiner and modifiers
+    /// ("the firm's internal audit"): no clause ("the scientist who built the")
+    /// and no punctuation but a possessive.
     fn only_modifiers(&self, from: usize, to: usize) -> bool {
-        from < to
-            && DETERMINERS
-                .iter()
-                .chain(&["our", "his", "her", "their", "its"])
-                .any(|d| self.word(from).lower == *d)
+        let determiner = DETERMINERS
+            .iter()
+            .chain(&["our", "his", "her", "their", "its"])
+            .any(|d| self.word(from).lower == *d);
+        let no_clause = (from..to).all(|k| !CLAUSE_WORDS.contains(&self.word(k).lower.as_str()));
+        let unbroken = self.tokens[self.words[from]..self.words[to]]
+            .iter()
+            .all(|t| t.kind == Kind::Word);
+        from < to && determiner && no_clause && unbroken
     }
 
     /// "the AI Mira", "an android named Kalinda": the name after an agent word.
@@ -642,20 +652,20 @@ impl<'a> Analysis<'a> {
     /// pronoun further away is more often about something else.
     fn weak_agent_acts(&self) -> bool {
         let n = self.words.len();
-        let cue_starts: Vec<usize> = self
+        // "It" that speaks, thinks or does what a trope cue says ("It
+        // threatened to send the messages"): a match starting right after it.
+        let verb_starts: Vec<usize> = self
             .found
             .iter()
-            .filter(|f| matches!(self.tag(f), Tag::Cue { .. }))
+            .filter(|f| {
+                matches!(
+                    self.tag(f),
+                    Tag::Context(Ctx::Speech) | Tag::Context(Ctx::Mind) | Tag::Cue { .. }
+                )
+            })
             .map(|f| f.first)
             .collect();
-        // "It" that speaks, or does what a trope cue says ("It threatened to
-        // send the messages"), right after it.
-        let it_acts = |k: usize| {
-            k + 1 < n
-                && (self.ctx_in(k + 1..k + 2, Ctx::Speech)
-                    || self.ctx_in(k + 1..k + 2, Ctx::Mind)
-                    || cue_starts.contains(&(k + 1)))
-        };
+        let it_acts = |k: usize| k + 1 < n && verb_starts.contains(&(k + 1));
         // "Its" ("Its lights blinked") only for an agent word that is the
         // subject of its clause: "the feudal system and its courts" is not.
         // (position, needs the agent word to be a subject, sentences it may follow by)
@@ -684,14 +694,18 @@ impl<'a> Analysis<'a> {
         })
     }
 
-    /// "itself" as the object of a verb ("copied itself", "protected
-    /// itself"), not after a preposition or a conjunction ("in itself", "by
-    /// itself", "the law and itself"), where things are "itself" too.
+    /// "itself" that may be the object of an act ("copied itself", "protected
+    /// itself"): not after a preposition, a conjunction or a form of "be" ("in
+    /// itself", "the law and itself", "it was itself the problem"), where
+    /// things are "itself" too. (The word right after the agent word, "the
+    /// machine itself", is left out by the caller.)
     fn reflexive(&self, k: usize) -> bool {
+        const NOT_AN_ACT: [&str; 12] = [
+            "in", "by", "upon", "within", "and", "or", "is", "was", "are", "were", "be", "been",
+        ];
         k > 0 && {
             let before = self.word(k - 1).lower.as_str();
-            !PREPOSITIONS.contains(&before)
-                && !["in", "by", "upon", "within", "and", "or"].contains(&before)
+            !PREPOSITIONS.contains(&before) && !NOT_AN_ACT.contains(&before)
         }
     }
 
@@ -711,16 +725,31 @@ impl<'a> Analysis<'a> {
         // of any report ("study", "observed") within two sentences. Old
         // fiction has papers, studies and observations aplenty, one at a time.
         let in_view = doc.salient || self.weak_agent_acts();
-        // (sentence, the word is about AI systems) of each report word
-        let report_words: Vec<(usize, bool)> = self
+        // (sentence, the word is about AI systems) of each report word; a
+        // general word inside an AI-tier phrase ("tests" in "in tests") is
+        // that phrase, not a second word.
+        let ai_tier: Vec<&Found> = self
             .found
             .iter()
-            .filter_map(|f| match self.tag(f) {
-                Tag::Context(Ctx::Report) => Some((self.sentence[f.first], true)),
-                Tag::Context(Ctx::ReportGeneral) => Some((self.sentence[f.first], false)),
-                _ => None,
-            })
+            .filter(|f| self.tag(f) == Tag::Context(Ctx::Report))
             .collect();
+        let mut report_words: Vec<(usize, bool)> = ai_tier
+            .iter()
+            .map(|f| (self.sentence[f.first], true))
+            .collect();
+        let mut general: Vec<usize> = self
+            .found
+            .iter()
+            .filter(|f| self.tag(f) == Tag::Context(Ctx::ReportGeneral))
+            .filter(|f| {
+                !ai_tier
+                    .iter()
+                    .any(|a| a.first <= f.last && f.first <= a.last)
+            })
+            .map(|f| f.first)
+            .collect();
+        general.dedup();
+        report_words.extend(general.into_iter().map(|k| (self.sentence[k], false)));
         // One word of writing about AI, or two of any report, near it.
         let reported = |s: usize| {
             let ai = report_words
