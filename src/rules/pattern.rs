@@ -436,26 +436,20 @@ mod tests {
 
     #[test]
     fn case_sensitive_names_match_in_capitals_except_in_shouted_text() {
+        let ultron = |text: &str| find_cased("Ultron", true, text);
         assert_eq!(find_cased("AM", true, "I am here."), None);
-        assert_eq!(
-            find_cased("Ultron", true, "ULTRON\nThey built me."),
-            Some("ULTRON".into())
-        );
-        assert_eq!(
-            find_cased("Ultron", true, "Then ULTRON spoke."),
-            Some("ULTRON".into())
-        );
         assert_eq!(find_cased("Am", true, "I AM NOT GOING."), None);
-        // A cue with its parenthetical, or a name beside one other word in
-        // capitals, is not a shouted run.
-        assert_eq!(
-            find_cased("Ultron", true, "ULTRON (V.O.)\nI made you."),
-            Some("ULTRON".into())
-        );
-        assert_eq!(
-            find_cased("Ultron", true, "Hello, the AI ULTRON."),
-            Some("ULTRON".into())
-        );
+        // A cue, a cue with its parenthetical, a name beside one other word
+        // in capitals: not a shouted run.
+        for text in [
+            "ULTRON\nThey built me.",
+            "Then ULTRON spoke.",
+            "ULTRON (V.O.)\nI made you.",
+            "Hello, the AI ULTRON.",
+        ] {
+            assert_eq!(ultron(text), Some("ULTRON".into()), "{text}");
+        }
+        assert_eq!(ultron("WHAT ULTRON SAID"), None);
         // Written exactly as the pattern, it matches anywhere.
         assert_eq!(find_cased("AI", true, "THE AI REFUSED."), Some("AI".into()));
     }
