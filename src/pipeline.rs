@@ -753,6 +753,44 @@ fn tag_line(
 }
 
 /// Turn a raw line into a document, or classify why it is not one.
+/// A document found by id: its shard, line and text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FoundDocument {
+    pub shard: String,
+    pub line: u64,
+    pub text: String,
+}
+
+/// The first document with id `id` in the shards under `inputs` (sorted by
+/// name, read through in order): for explaining one document after a scan.
+/// Lines that are not documents are passed over; a corrupt stream is an error.
+pub fn find_document(
+    inputs: &[PathBuf],
+    extractor: &Extractor,
+    id: &str,
+    max_line_bytes: usize,
+) -> Result<Option<FoundDocument>> {
+    for input in crate::shard::discover(inputs)?.shards {
+        let opened = codec::open(&input.path, input.format, None)?;
+        let mut reader = LineReader::new(opened.reader, input.format.layout, max_line_bytes);
+        let mut batch = LineBatch::default();
+        while reader.next_batch(&mut batch, &input.path)? {
+            for raw in &batch.lines {
+                if let Ok(doc) = read_document(extractor, &input, &batch, raw)
+                    && doc.id == id
+                {
+                    return Ok(Some(FoundDocument {
+                        shard: input.name.clone(),
+                        line: raw.line,
+                        text: doc.text.into_owned(),
+                    }));
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
 pub fn read_document<'b>(
     extractor: &Extractor,
     input: &ShardInput,

@@ -4,6 +4,20 @@ mod common;
 
 use common::*;
 
+/// Scan `in/` into `out/` quietly, with small passages.
+fn scan_in_to_out(d: &std::path::Path) -> String {
+    let args = [
+        "scan",
+        "in",
+        "--out",
+        "out",
+        "--quiet",
+        "--passage-words",
+        "10",
+    ];
+    ok(d, &args)
+}
+
 #[test]
 fn scan_writes_attributes_stats_and_manifest() {
     let dir = tempfile::tempdir().unwrap();
@@ -11,19 +25,7 @@ fn scan_writes_attributes_stats_and_manifest() {
     let text = format!("Ça commence — un café.\n\n{BLACKMAIL}");
     let input = [doc("a", &text), doc("b", BAKERY), doc("c", ADMIRABLE)].concat();
     write(d, "in/part-0.jsonl", input.as_bytes());
-    let out = ok(
-        d,
-        &[
-            "scan",
-            "in",
-            "--out",
-            "out",
-            "--quiet",
-            "--passage-words",
-            "10",
-        ],
-    );
-    assert_eq!(out, "", "--quiet prints nothing");
+    assert_eq!(scan_in_to_out(d), "", "--quiet prints nothing");
     let attrs = read_zst_lines(&d.join("out/attributes/part-0.jsonl.zst"));
     let ids: Vec<&str> = attrs.iter().map(|a| a["id"].as_str().unwrap()).collect();
     assert_eq!(
@@ -75,6 +77,39 @@ fn scan_writes_attributes_stats_and_manifest() {
     assert_eq!(manifest["shards"][0]["name"], "part-0");
     assert_eq!(manifest["shards"][0]["status"], "complete");
     assert_eq!(manifest["totals"]["documents"], 3);
+}
+
+#[test]
+fn explain_doc_shows_what_the_scan_scored() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let text = format!("Ça commence — un café.\n\n{BLACKMAIL}");
+    let input = [doc("b", BAKERY), doc("a", &text)].concat();
+    write(d, "in/part-0.jsonl.zst", input.as_bytes());
+    scan_in_to_out(d);
+    let attrs = read_zst_lines(&d.join("out/attributes/part-0.jsonl.zst"));
+    let span = &attrs[1]["attributes"]["tropes__blackmail_coercion"][0];
+    let shown = ok(
+        d,
+        &[
+            "explain",
+            "--doc",
+            "a",
+            "--input",
+            "in",
+            "--passage-words",
+            "10",
+        ],
+    );
+    assert!(shown.starts_with("a: shard part-0, line 2;"), "{shown}");
+    // The same passage, in characters, and the same score as the attributes.
+    let header = format!("(characters {}-{})", span[0], span[1]);
+    assert!(shown.contains(&header), "{header} in {shown}");
+    let score = format!("blackmail_coercion     {:.3}", span[2].as_f64().unwrap());
+    assert!(shown.contains(&score), "{score} in {shown}");
+    let missing = tropes(d, &["explain", "--doc", "zz", "--input", "in"]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("\"zz\""));
 }
 
 #[test]

@@ -1,11 +1,16 @@
 //! `tropes explain TEXT`: how the scorer reads one passage (every cue, who does
-//! it, whether it is negated or imagined, and each trope's features and score).
+//! it, whether it is negated or imagined, and each trope's features and score);
+//! `tropes explain --doc ID INPUT…`: the same for every passage of a document
+//! that a scan sends to stage 2, read as the scan reads it.
 
 use std::path::PathBuf;
 
 use clap::Args as ClapArgs;
-use tropes::rules::FEATURES;
+use tropes::document::{Extractor, FieldPath};
+use tropes::rules::{FEATURES, Filters};
 use tropes::score::RuleScorer;
+use tropes::score::rule::Explanation;
+use tropes::segment::{SegmentConfig, segment};
 use tropes::{Error, Result};
 
 use super::common::Common;
@@ -13,12 +18,31 @@ use super::common::Common;
 /// Arguments of `tropes explain`.
 #[derive(ClapArgs, Debug)]
 pub struct Args {
-    /// The passage text (or use --file)
-    #[arg(value_name = "TEXT", required_unless_present = "file")]
+    /// The passage text (or use --file, or --doc with inputs)
+    #[arg(value_name = "TEXT", required_unless_present_any = ["file", "doc"])]
     pub text: Option<String>,
     /// Read the passage from this file
     #[arg(long, value_name = "FILE")]
     pub file: Option<PathBuf>,
+    /// Explain the document with this id, found in --input shards: each passage
+    /// the scan escalates, in the document's context, with its character span
+    #[arg(long, value_name = "ID", requires = "input")]
+    pub doc: Option<String>,
+    /// Shards or directories to look for --doc in (repeatable)
+    #[arg(long, value_name = "PATH")]
+    pub input: Vec<PathBuf>,
+    /// Dotted path of the text field (as given to scan)
+    #[arg(long, default_value = "text", value_name = "PATH")]
+    pub text_field: String,
+    /// Dotted path of the id field (as given to scan)
+    #[arg(long, default_value = "id", value_name = "PATH")]
+    pub id_field: String,
+    /// Passage size in words (as given to scan)
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub passage_words: usize,
+    /// Hard maximum passage size in words (as given to scan)
+    #[arg(long, default_value_t = 400, value_name = "N")]
+    pub max_passage_words: usize,
     /// Show every trope, not only those with a cue or a score of 0.05 or more
     #[arg(long)]
     pub all: bool,
@@ -31,6 +55,9 @@ pub struct Args {
 
 /// Run `tropes explain`.
 pub fn run(args: Args) -> Result<i32> {
+    if let Some(id) = &args.doc {
+        return explain_document(&args, id);
+    }
     let text = match (&args.text, &args.file) {
         (Some(t), _) => t.clone(),
         (None, Some(f)) => std::fs::read_to_string(f).map_err(|e| Error::io(f, e))?,
@@ -39,6 +66,57 @@ pub fn run(args: Args) -> Result<i32> {
     let filters = args.common.load_filters()?;
     let scorer = RuleScorer::new(filters.clone())?;
     let x = scorer.explain(&text);
+    print_explanation(&args, &filters, &scorer, &text, &x);
+    Ok(0)
+}
+
+/// `--doc ID`: find the document, cut it into passages as scan does, and
+/// explain each passage stage 1 escalates.
+fn explain_document(args: &Args, id: &str) -> Result<i32> {
+    let filters = args.common.load_filters()?;
+    let scorer = RuleScorer::new(filters.clone())?;
+    let extractor = Extractor::new(
+        FieldPath::parse(&args.text_field)?,
+        FieldPath::parse(&args.id_field)?,
+        vec![],
+    );
+    let found = tropes::pipeline::find_document(&args.input, &extractor, id, 64 << 20)?;
+    let Some(doc) = found else {
+        return Err(Error::Usage(format!(
+            "no document with id {id:?} in the inputs"
+        )));
+    };
+    let config = SegmentConfig {
+        target_words: args.passage_words,
+        max_words: args.max_passage_words,
+    };
+    let mut spans = vec![];
+    segment(&doc.text, &config, &mut spans);
+    let explained = scorer.explain_document(&doc.text, &spans);
+    println!(
+        "{id}: shard {}, line {}; {} passages, {} escalated by stage 1",
+        doc.shard,
+        doc.line,
+        spans.len(),
+        explained.len()
+    );
+    for (i, x) in &explained {
+        let span = &spans[*i];
+        let start = doc.text[..span.start].chars().count();
+        let end = start + doc.text[span.clone()].chars().count();
+        println!("\npassage {i} (characters {start}-{end})");
+        print_explanation(args, &filters, &scorer, &doc.text[span.clone()], x);
+    }
+    Ok(0)
+}
+
+fn print_explanation(
+    args: &Args,
+    filters: &Filters,
+    scorer: &RuleScorer,
+    text: &str,
+    x: &Explanation,
+) {
     println!(
         "stage 1: {}; ai_agent {:.2}; report {}; AI named in text {}; learned names {:?}",
         if x.escalated {
@@ -52,7 +130,7 @@ pub fn run(args: Args) -> Result<i32> {
         x.ai_names
     );
     if args.anchors {
-        for (kind, found) in scorer.anchors(&text) {
+        for (kind, found) in scorer.anchors(text) {
             println!("  anchor {kind:<40} {found:?}");
         }
     }
@@ -86,5 +164,4 @@ pub fn run(args: Args) -> Result<i32> {
             feats.join(" ")
         );
     }
-    Ok(0)
 }

@@ -356,17 +356,7 @@ fn process_shard(ctx: &Context, input: &ShardInput) -> Result<()> {
     let mut next_augment = augment.start;
     let emit = |out: &mut CompressedFile, line: &str| out.line(&out_path, line);
     let mut batch = LineBatch::default();
-    loop {
-        reader
-            .refill(4 << 20, &mut batch)
-            .map_err(|e| Error::Shard {
-                shard: input.path.display().to_string(),
-                line: e.line,
-                message: format!("corrupt or truncated stream: {}", e.error),
-            })?;
-        if batch.is_empty() {
-            break;
-        }
+    while reader.next_batch(&mut batch, &input.path)? {
         for raw in &batch.lines {
             let doc = match read_document(&ctx.extractor, input, &batch, raw) {
                 Ok(d) => d,

@@ -61,9 +61,35 @@ impl RuleScorer {
         let mut hits = vec![];
         self.prefilter.hits(text, &mut hits);
         let stage1 = self.prefilter.escalate_whole(text, &hits);
-        let escalated = stage1.escalate;
         let mut doc = doc_context(stage1.salient);
-        let analysis = Analysis::new(&self.filters, text, &mut doc);
+        self.explain_passage(text, stage1.escalate, &mut doc)
+    }
+
+    /// What the scan saw in each passage of a document (byte spans `passages`)
+    /// that stage 1 escalated: the same cascade and document context as
+    /// [`Scorer::score`], so the explanation is that of the scores written.
+    pub fn explain_document(&self, text: &str, passages: &[Span]) -> Vec<(usize, Explanation)> {
+        let mut hits = vec![];
+        self.prefilter.hits(text, &mut hits);
+        if hits.is_empty() {
+            return vec![];
+        }
+        let stage1 = self.prefilter.escalate(text, passages, &hits);
+        let mut doc = doc_context(false);
+        let escalated = passages
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| stage1[*i].escalate);
+        escalated
+            .map(|(i, span)| {
+                doc.salient = stage1[i].salient;
+                (i, self.explain_passage(&text[span.clone()], true, &mut doc))
+            })
+            .collect()
+    }
+
+    fn explain_passage(&self, text: &str, escalated: bool, doc: &mut DocContext) -> Explanation {
+        let analysis = Analysis::new(&self.filters, text, doc);
         let ids = self.word_ids(&analysis);
         let cues = analysis
             .cues()
@@ -84,7 +110,7 @@ impl RuleScorer {
             ai: analysis.ai,
             report: analysis.report,
             salient: doc.salient,
-            ai_names: doc.ai_names,
+            ai_names: doc.ai_names.clone(),
             cues,
             tropes,
         }

@@ -38,6 +38,9 @@ impl LineBatch {
     }
 }
 
+/// Bytes of input lines per batch for sequential readers.
+const BATCH_BYTES: usize = 4 << 20;
+
 /// Reads a shard's lines in batches.
 pub struct LineReader {
     inner: Box<dyn BufRead + Send>,
@@ -117,6 +120,23 @@ impl LineReader {
             }
         }
         Ok(())
+    }
+
+    /// [`refill`](Self::refill) for readers that stop at a broken stream: the
+    /// failure becomes the crate's error naming `shard` and the line. False
+    /// at the end of the shard.
+    pub fn next_batch(
+        &mut self,
+        batch: &mut LineBatch,
+        shard: &std::path::Path,
+    ) -> crate::Result<bool> {
+        self.refill(BATCH_BYTES, batch)
+            .map_err(|e| crate::Error::Shard {
+                shard: shard.display().to_string(),
+                line: e.line,
+                message: format!("corrupt or truncated stream: {}", e.error),
+            })?;
+        Ok(!batch.is_empty())
     }
 
     /// Append one line (or the whole stream for `.txt`) to `out`, up to the limit.
