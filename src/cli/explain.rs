@@ -38,10 +38,10 @@ pub struct Args {
     #[arg(long, default_value = "id", value_name = "PATH")]
     pub id_field: String,
     /// Passage size in words (as given to scan)
-    #[arg(long, default_value_t = 200, value_name = "N")]
+    #[arg(long, default_value_t = SegmentConfig::default().target_words, value_name = "N")]
     pub passage_words: usize,
     /// Hard maximum passage size in words (as given to scan)
-    #[arg(long, default_value_t = 400, value_name = "N")]
+    #[arg(long, default_value_t = SegmentConfig::default().max_words, value_name = "N")]
     pub max_passage_words: usize,
     /// Show every trope, not only those with a cue or a score of 0.05 or more
     #[arg(long)]

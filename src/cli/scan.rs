@@ -59,10 +59,10 @@ pub struct ScanOpts {
     #[arg(long, default_value_t = 0.5, value_name = "X")]
     pub threshold: f32,
     /// Pack paragraphs into passages of about this many words
-    #[arg(long, default_value_t = 200, value_name = "N")]
+    #[arg(long, default_value_t = SegmentConfig::default().target_words, value_name = "N")]
     pub passage_words: usize,
     /// Never make a passage longer than this many words
-    #[arg(long, default_value_t = 400, value_name = "N")]
+    #[arg(long, default_value_t = SegmentConfig::default().max_words, value_name = "N")]
     pub max_passage_words: usize,
     /// Lines longer than this are counted as bad input (line_too_long), not read
     #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
