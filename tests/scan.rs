@@ -107,6 +107,12 @@ fn explain_doc_shows_what_the_scan_scored() {
     assert!(shown.contains(&header), "{header} in {shown}");
     let score = format!("blackmail_coercion     {:.3}", span[2].as_f64().unwrap());
     assert!(shown.contains(&score), "{score} in {shown}");
+    // --scan takes the passage sizes from the scan's manifest.
+    let from_manifest = ok(
+        d,
+        &["explain", "--doc", "a", "--input", "in", "--scan", "out"],
+    );
+    assert_eq!(from_manifest, shown);
     let missing = tropes(d, &["explain", "--doc", "zz", "--input", "in"]);
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("\"zz\""));

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use clap::Args as ClapArgs;
 use tropes::document::{Extractor, FieldPath};
+use tropes::manifest::Manifest;
+use tropes::pipeline::read_json;
 use tropes::rules::{FEATURES, Filters};
 use tropes::score::RuleScorer;
 use tropes::score::rule::Explanation;
@@ -31,6 +33,10 @@ pub struct Args {
     /// Shards or directories to look for --doc in (repeatable)
     #[arg(long, value_name = "PATH")]
     pub input: Vec<PathBuf>,
+    /// The scan output directory: its manifest gives the text and id fields
+    /// and passage sizes the scan used (instead of the flags below)
+    #[arg(long, value_name = "DIR")]
+    pub scan: Option<PathBuf>,
     /// Dotted path of the text field (as given to scan)
     #[arg(long, default_value = "text", value_name = "PATH")]
     pub text_field: String,
@@ -75,9 +81,20 @@ pub fn run(args: Args) -> Result<i32> {
 fn explain_document(args: &Args, id: &str) -> Result<i32> {
     let filters = args.common.load_filters()?;
     let scorer = RuleScorer::new(filters.clone())?;
+    let (text_field, id_field, config) = match &args.scan {
+        Some(dir) => scan_settings(dir)?,
+        None => (
+            args.text_field.clone(),
+            args.id_field.clone(),
+            SegmentConfig {
+                target_words: args.passage_words,
+                max_words: args.max_passage_words,
+            },
+        ),
+    };
     let extractor = Extractor::new(
-        FieldPath::parse(&args.text_field)?,
-        FieldPath::parse(&args.id_field)?,
+        FieldPath::parse(&text_field)?,
+        FieldPath::parse(&id_field)?,
         vec![],
     );
     let found = tropes::pipeline::find_document(&args.input, &extractor, id, 64 << 20)?;
@@ -85,10 +102,6 @@ fn explain_document(args: &Args, id: &str) -> Result<i32> {
         return Err(Error::Usage(format!(
             "no document with id {id:?} in the inputs"
         )));
-    };
-    let config = SegmentConfig {
-        target_words: args.passage_words,
-        max_words: args.max_passage_words,
     };
     let mut spans = vec![];
     segment(&doc.text, &config, &mut spans);
@@ -108,6 +121,18 @@ fn explain_document(args: &Args, id: &str) -> Result<i32> {
         print_explanation(args, &filters, &scorer, &doc.text[span.clone()], x);
     }
     Ok(0)
+}
+
+/// The text field, id field and passage sizes a scan recorded in its manifest.
+fn scan_settings(dir: &std::path::Path) -> Result<(String, String, SegmentConfig)> {
+    let manifest: Manifest = read_json(&dir.join("manifest.json")).map_err(|e| {
+        Error::Usage(format!(
+            "{e}; is {} a scan output directory?",
+            dir.display()
+        ))
+    })?;
+    let cfg = manifest.config;
+    Ok((cfg.text_field, cfg.id_field, cfg.segment))
 }
 
 fn print_explanation(
