@@ -705,11 +705,7 @@ pub fn index_shard(job: &ShardJob, input: &ShardInput) -> Result<()> {
         input.format.layout,
         job.tagger.config.max_line_bytes,
     );
-    let shard_error = |e: StreamError| Error::Shard {
-        shard: input.path.display().to_string(),
-        line: e.line,
-        message: format!("corrupt or truncated stream: {}", e.error),
-    };
+    let shard_error = |e: StreamError| e.in_shard(&input.path);
     let batch_bytes = job.tagger.config.batch_bytes;
     let mut batch = reader.read_batch(batch_bytes).map_err(shard_error)?;
     let mut spare = LineBatch::default();

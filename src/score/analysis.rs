@@ -454,11 +454,8 @@ impl<'a> Analysis<'a> {
                 continue;
             };
             let name_words: Vec<usize> = name.clone().filter_map(|i| word_at_token[i]).collect();
-            for k in &name_words {
-                let lower = &self.word(*k).lower;
-                if self.is_learnable_name(*k) && !doc.ai_names.contains(lower) {
-                    doc.ai_names.push(lower.clone());
-                }
+            for &k in &name_words {
+                self.learn_name(k, doc);
             }
             let same_name = |r: &std::ops::Range<usize>| {
                 let a = r
@@ -537,23 +534,24 @@ impl<'a> Analysis<'a> {
             }
             let candidates = [self.name_before(f.first), self.name_after(f.last)];
             for k in candidates.into_iter().flatten() {
-                let name = &self.word(k).lower;
-                if self.is_learnable_name(k) && !doc.ai_names.contains(name) {
-                    doc.ai_names.push(name.clone());
-                }
+                self.learn_name(k, doc);
             }
         }
     }
 
-    /// Can word `k` be learned as an AI's name: a name, not covered by a lexicon
-    /// match, longer than a letter, not a title ("Dr"), not in shouted text.
-    fn is_learnable_name(&self, k: usize) -> bool {
-        let name = self.word(k).lower.as_str();
-        self.is_name(k)
+    /// Learn word `k` as an AI's name for the rest of the document, if it can
+    /// be one: a name, not covered by a lexicon match, longer than a letter,
+    /// not a title ("Dr"), not in shouted text.
+    fn learn_name(&self, k: usize, doc: &mut DocContext) {
+        let name = &self.word(k).lower;
+        let learnable = self.is_name(k)
             && !self.covered[k]
             && name.chars().count() > 1
-            && !ABBREVIATIONS.contains(&name)
-            && !in_caps_run(&self.tokens, &self.words, k)
+            && !ABBREVIATIONS.contains(&name.as_str())
+            && !in_caps_run(&self.tokens, &self.words, k);
+        if learnable && !doc.ai_names.contains(name) {
+            doc.ai_names.push(name.clone());
+        }
     }
 
     /// A weak agent word that, as the head of a phrase in apposition to a name,

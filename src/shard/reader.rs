@@ -58,6 +58,17 @@ pub struct StreamError {
     pub error: std::io::Error,
 }
 
+impl StreamError {
+    /// The crate's error for this failure, naming `shard` and the line.
+    pub fn in_shard(self, shard: &std::path::Path) -> crate::Error {
+        crate::Error::Shard {
+            shard: shard.display().to_string(),
+            line: self.line,
+            message: format!("corrupt or truncated stream: {}", self.error),
+        }
+    }
+}
+
 impl LineReader {
     /// Read `inner` as `layout`, refusing to hold lines longer than `max_line` bytes.
     pub fn new(inner: Box<dyn BufRead + Send>, layout: Layout, max_line: usize) -> Self {
@@ -131,11 +142,7 @@ impl LineReader {
         shard: &std::path::Path,
     ) -> crate::Result<bool> {
         self.refill(BATCH_BYTES, batch)
-            .map_err(|e| crate::Error::Shard {
-                shard: shard.display().to_string(),
-                line: e.line,
-                message: format!("corrupt or truncated stream: {}", e.error),
-            })?;
+            .map_err(|e| e.in_shard(shard))?;
         Ok(!batch.is_empty())
     }
 
