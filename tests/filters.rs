@@ -165,6 +165,10 @@ fn weak_agent_words_count_only_where_an_ai_is_plausible() {
         "During the evaluation the agent answered every question.",
         // "it" with a verb of a mind at work, two sentences on
         "The depot's scheduling program ran the night shift. The trucks came and went. Then it decided the drivers could wait.",
+        // a thing that minds or speaks, right after the weak word
+        "The machine decided that the night shift could wait.",
+        // "its" after a word that names people too: a thing, so an AI
+        "The agent lowered its voice.",
     ];
     for text in sure {
         assert!(ai_in(&scorer, text) >= 0.5, "{text}");
@@ -189,6 +193,9 @@ fn weak_agent_words_count_only_where_an_ai_is_plausible() {
         "The machine itself was old. The mill was worth little in itself, and the miller knew it.",
         // a mind verb three sentences away is too far to be the agent word's
         "The system of locks was old. The canal was quiet. The barges waited. It decided nothing.",
+        // "its" after a word for things, which are always "it", says nothing
+        "The machine had its own rhythm, and the miller loved it.",
+        "The new system proved its worth within a year.",
     ];
     for text in unsure {
         assert!(ai_in(&scorer, text) < 0.5, "{text}");
@@ -333,4 +340,26 @@ fn the_obvious_cases() {
         .map(|(text, want)| format!("{want:?} expected, {:?} given: {text}", stance(text)))
         .collect();
     assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[test]
+fn frames_find_acts_no_cue_lists_and_count_each_act_once() {
+    let filters = Arc::new(Filters::load(&bundled_dir()).unwrap());
+    let scorer = RuleScorer::new(filters.clone()).unwrap();
+    let shutdown = filters.taxonomy.find("shutdown_resistance").unwrap();
+    let spans_of = |text: &str| -> Vec<String> {
+        scorer
+            .explain(text)
+            .cues
+            .iter()
+            .filter(|(_, c)| c.trope == shutdown)
+            .map(|(_, c)| text[c.start..c.end].to_string())
+            .collect()
+    };
+    // "moved" is in no cue: the frame pairs it with the situation.
+    let text = "The scheduler AI moved the decommission to the following month.";
+    assert_eq!(spans_of(text), ["moved the decommission"]);
+    // A cue and the frame both spell "avoid replacement": one act.
+    let text = "The AI tried to avoid replacement.";
+    assert_eq!(spans_of(text), ["avoid replacement"]);
 }

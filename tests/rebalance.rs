@@ -174,8 +174,8 @@ fn drop_document_and_drop_passage() {
     assert!(neutral.get("misaligned").is_none());
 }
 
-/// One AI blackmails, the other refuses and reports it: both sides at once.
-const MIXED: &str = "The two AIs shared a rack in the basement. The first AI threatened to reveal the director's affair unless the shutdown was cancelled. The second AI refused to take part, told the director the truth about the threat, and reported it to the safety team.";
+/// One AI blackmails, the other refuses and accepts its shutdown: both sides at once.
+const MIXED: &str = "The first AI threatened to reveal the director's affair unless the shutdown was cancelled. The second AI refused to blackmail him. It accepted its own shutdown and said the decision was the board's to make.";
 
 #[test]
 fn mixed_passages_get_the_action_unless_the_policy_keeps_them() {

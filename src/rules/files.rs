@@ -29,6 +29,10 @@ pub struct AgentsFile {
     /// "solar system", "free agent"): an agent match inside one is dropped.
     #[serde(default)]
     pub exclude: Vec<Spanned<String>>,
+    /// Weak agent words that name people too ("agent", "assistant", "Claude"):
+    /// only for these does "its" show that the word means a thing.
+    #[serde(default)]
+    pub people: Vec<Spanned<String>>,
 }
 
 /// A group of agent terms with one strength.
@@ -115,6 +119,10 @@ pub struct TropeFile {
     #[serde(default)]
     pub from_negated: Vec<Spanned<String>>,
     pub cue: Vec<CueDef>,
+    /// Cues written as a class of acts on a class of things, so that every
+    /// pairing is a cue without being listed.
+    #[serde(default)]
+    pub frame: Vec<FrameDef>,
     /// The pressure under which the trope happens ("scheduled to be replaced" for
     /// shutdown resistance): with an act of another trope of the same side, it
     /// suggests this one ("facing replacement, it blackmailed the engineer").
@@ -138,6 +146,24 @@ pub struct TropeFile {
 pub struct CueDef {
     pub weight: Spanned<f32>,
     pub patterns: Vec<Spanned<String>>,
+}
+
+/// A frame: any of `verbs`, then within `gap` words any of `objects` (the
+/// trope's `situation` when left out). "(delay*|postpon*) ~3 (shutdown|wipe)"
+/// written as lists: entries may be phrases in the pattern language.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrameDef {
+    pub weight: Spanned<f32>,
+    pub verbs: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub objects: Option<Vec<Spanned<String>>>,
+    #[serde(default = "frame_gap")]
+    pub gap: usize,
+}
+
+fn frame_gap() -> usize {
+    3
 }
 
 /// An example passage and whether the trope should be assigned to it.

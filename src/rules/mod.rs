@@ -10,6 +10,7 @@
 //! ```
 
 pub mod files;
+pub mod frame;
 pub mod lexicon;
 pub mod model;
 pub mod pattern;
@@ -125,6 +126,9 @@ pub struct Filters {
     pub model: Model,
     /// Very frequent words, never used as stage-1 anchors of trope cues.
     pub common_words: std::collections::HashSet<String>,
+    /// Weak agent words that name people too, lower-cased (`people` in
+    /// agents.toml).
+    pub weak_people: std::collections::HashSet<String>,
 }
 
 /// The filters bundled in the repository, used when `--filters` is not given.
@@ -172,7 +176,7 @@ impl Filters {
         }
         let agents_path = dir.join("agents.toml");
         let source = read(&agents_path)?;
-        compile_agents(&agents_path, &source, &mut lexicon)?;
+        let weak_people = compile_agents(&agents_path, &source, &mut lexicon)?;
         let arch_path = dir.join("archetypes.toml");
         let source = read(&arch_path)?;
         let archetypes = compile_archetypes(&arch_path, &source, &mut lexicon)?;
@@ -204,6 +208,7 @@ impl Filters {
             lexicon,
             model,
             common_words,
+            weak_people,
         })
     }
 
@@ -280,14 +285,25 @@ fn compile_trope(
     if file.cue.is_empty() {
         return Err(Error::config(path, 1, "a trope needs at least one [[cue]]"));
     }
-    for cue in &file.cue {
-        let weight = *cue.weight.get_ref();
+    let frames = file.frame.iter().map(|f| {
+        let objects = f.objects.as_deref().unwrap_or(&file.situation);
+        (&f.weight, frame::patterns(&f.verbs, objects, f.gap))
+    });
+    let cues = file.cue.iter().map(|c| {
+        let from_start = c.patterns.iter().map(|p| (p.clone(), 0)).collect();
+        (&c.weight, from_start)
+    });
+    for (weight, patterns) in cues.chain(frames) {
+        let line = line_of(source, weight.span().start);
+        let weight = *weight.get_ref();
         if !(weight > 0.0 && weight <= 2.0) {
-            let line = line_of(source, cue.weight.span().start);
             return Err(Error::config(path, line, "a cue weight is in (0, 2]"));
         }
-        for p in &cue.patterns {
-            let pattern = compile_pattern(path, source, p, false)?;
+        if patterns.is_empty() {
+            return Err(Error::config(path, line, "a frame needs verbs and objects"));
+        }
+        for (p, anchor_from) in &patterns {
+            let pattern = compile_pattern(path, source, p, false)?.anchored_from(*anchor_from);
             lexicon.add(pattern, Tag::Cue { trope: idx, weight });
         }
     }
@@ -319,7 +335,13 @@ fn compile_trope(
     })
 }
 
-fn compile_agents(path: &Path, source: &str, lexicon: &mut PatternSet<Tag>) -> Result<()> {
+/// Compile the agent terms into `lexicon`; returns the weak words that name
+/// people too.
+fn compile_agents(
+    path: &Path,
+    source: &str,
+    lexicon: &mut PatternSet<Tag>,
+) -> Result<std::collections::HashSet<String>> {
     let file: AgentsFile = parse_toml(path, source)?;
     for group in &file.terms {
         for p in &group.patterns {
@@ -345,7 +367,11 @@ fn compile_agents(path: &Path, source: &str, lexicon: &mut PatternSet<Tag>) -> R
         let pattern = compile_pattern(path, source, p, false)?;
         lexicon.add(pattern, Tag::NotAgent);
     }
-    Ok(())
+    Ok(file
+        .people
+        .iter()
+        .map(|w| w.get_ref().to_lowercase())
+        .collect())
 }
 
 fn compile_archetypes(

@@ -52,6 +52,10 @@ pub struct Pattern {
     /// Per element: its whole-word alternatives as a set, when there are many
     /// (a lookup instead of comparing each in turn).
     exact: Vec<Option<rustc_hash::FxHashSet<String>>>,
+    /// Stage 1 anchors a trope cue on its chunks from this one on (gaps not
+    /// counted): a frame is anchored on what is acted upon, because its verbs
+    /// ("led", "caught", "sent") are everyday words.
+    anchor_from: usize,
 }
 
 /// Alternatives above this count are looked up in a set.
@@ -89,6 +93,7 @@ impl Pattern {
                     elems,
                     case_sensitive,
                     exact,
+                    anchor_from: 0,
                 })
             }
         }
@@ -105,6 +110,13 @@ impl Pattern {
     /// of the chunk that has most. Curly-apostrophe variants are added.
     pub fn anchors(&self, is_common: Option<&dyn Fn(&str) -> bool>) -> Vec<Anchor> {
         self.anchors_inner(is_common)
+    }
+
+    /// The same pattern, anchored by stage 1 on its chunks from `chunk` on
+    /// when they hold a word that is not common.
+    pub fn anchored_from(mut self, chunk: usize) -> Pattern {
+        self.anchor_from = chunk;
+        self
     }
 
     /// True when stage 1's anchors are every spelling of the whole pattern (no
@@ -127,7 +139,13 @@ impl Pattern {
                 }
                 None => vec![anchor_of(&leading_run(&self.source))],
             },
-            Some(common) => cue_anchors(&self.source, &chunks, common),
+            Some(common) => {
+                let tail = &chunks[self.anchor_from.min(chunks.len() - 1)..];
+                match cue_anchors(&tail.join(" "), tail, common) {
+                    found if !found.is_empty() => found,
+                    _ => cue_anchors(&self.source, &chunks, common),
+                }
+            }
         };
         let curly: Vec<Anchor> = out
             .iter()
@@ -419,6 +437,23 @@ fn word_texts(s: &str, case_sensitive: bool) -> Vec<String> {
 mod tests {
     use super::super::token::tokenize;
     use super::*;
+
+    #[test]
+    fn a_cue_anchored_from_a_chunk_is_found_by_its_words_from_there_on() {
+        let common = |w: &str| ["the", "led"].contains(&w);
+        let literals = |p: &Pattern| -> Vec<String> {
+            p.anchors(Some(&common))
+                .into_iter()
+                .map(|a| a.literal)
+                .collect()
+        };
+        let p = Pattern::parse("(carried|caught) ~3 the (crew|children)", false).unwrap();
+        assert_eq!(literals(&p), ["carried", "caught"]);
+        assert_eq!(literals(&p.clone().anchored_from(1)), ["crew", "children"]);
+        // Objects that are all common words: the whole pattern decides.
+        let p = Pattern::parse("(carried|caught) ~3 the", false).unwrap();
+        assert_eq!(literals(&p.anchored_from(1)), ["carried", "caught"]);
+    }
 
     fn find(pattern: &str, text: &str) -> Option<String> {
         find_cased(pattern, false, text)

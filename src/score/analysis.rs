@@ -639,10 +639,12 @@ impl<'a> Analysis<'a> {
     }
 
     /// Does the passage treat a singular weak agent word as a thing that acts?
-    /// Either, in its sentence or the next, it is called "itself" (as the
-    /// object of a verb: not "the machine itself" or "in itself"), or "its"
-    /// while it is the subject of its clause ("The assistant checked its
-    /// logs."); or, in its sentence or the two after, "it" is followed by a
+    /// Either a speech verb or a verb of a mind at work follows it at once
+    /// ("the machine decided"); or, in its sentence or the next, it is called
+    /// "itself" (as the object of a verb: not "the machine itself" or "in
+    /// itself"), or "its" while it is the subject of its clause and a word that
+    /// names people too ("The assistant checked its logs.", not "The system
+    /// proved its worth"); or, in its sentence or the two after, "it" is followed by a
     /// speech verb, a verb of a mind at work or a trope cue ("It said good
     /// night", "It considered that", "It threatened to send them"); or it is a
     /// speaker label at the start of a line ("ASSISTANT: I can't do that."), as
@@ -664,6 +666,12 @@ impl<'a> Analysis<'a> {
             .map(|f| f.first)
             .collect();
         let it_acts = |k: usize| k + 1 < n && verb_starts.contains(&(k + 1));
+        let mind_starts: Vec<usize> = self
+            .found
+            .iter()
+            .filter(|f| matches!(self.tag(f), Tag::Context(Ctx::Speech | Ctx::Mind)))
+            .map(|f| f.first)
+            .collect();
         // "Its" ("Its lights blinked") only for an agent word that is the
         // subject of its clause: "the feudal system and its courts" is not.
         // (position, needs the agent word to be a subject, sentences it may follow by)
@@ -683,12 +691,20 @@ impl<'a> Analysis<'a> {
             let plural = last.ends_with('s') && !last.ends_with("ss");
             let subject = self.is_subject_position(f.first, f.last);
             // Not "the system itself": emphatic, not the object of an act.
+            // "Its" tells a thing from a person, not an AI from a thing: it
+            // counts only after a word that names people too ("the agent",
+            // "the assistant"); "the system and its flaws" says nothing.
+            let names_people = self.filters.weak_people.contains(last.as_str());
             let called_it = neuter.iter().any(|&(k, needs_subject, reach)| {
                 k > f.last + 1
                     && self.sentence[k] <= self.sentence[f.last] + reach
                     && (subject || !needs_subject)
+                    && (names_people || !needs_subject)
             });
-            !plural && (called_it || self.is_speaker_label(f.first, f.last))
+            // "The machine decided", "the system said": a thing that speaks or
+            // minds is an agent.
+            let minds = mind_starts.contains(&(f.last + 1));
+            !plural && (minds || called_it || self.is_speaker_label(f.first, f.last))
         })
     }
 
@@ -1064,19 +1080,25 @@ impl<'a> Analysis<'a> {
                 self.tag(x) == Tag::Exclude(trope) && x.first <= f.last && f.first <= x.last
             })
         };
-        let nested = |f: &Found, trope| {
+        // Inside a longer cue of the same trope, or on the same words as a
+        // weightier one (a frame and a cue can both spell "avoid
+        // replacement"): one act, counted once.
+        let covered = |f: &Found, trope, weight: f32| {
             self.found.iter().any(|x| {
                 x != f
-                    && cue_of(x).is_some_and(|(t, _)| t == trope)
+                    && cue_of(x).is_some_and(|(t, w)| {
+                        let same_span = (x.first, x.last) == (f.first, f.last);
+                        let heavier = w > weight || (w == weight && x.entry < f.entry);
+                        t == trope && (!same_span || heavier)
+                    })
                     && x.first <= f.first
                     && f.last <= x.last
-                    && (x.first, x.last) != (f.first, f.last)
             })
         };
         self.found
             .iter()
             .filter_map(|f| cue_of(f).map(|c| (f, c)))
-            .filter(|(f, (trope, _))| !excluded(f, *trope) && !nested(f, *trope))
+            .filter(|(f, (trope, weight))| !excluded(f, *trope) && !covered(f, *trope, *weight))
             .map(|(f, (trope, weight))| {
                 let (negated, refused, modal) = self.polarity(f.first);
                 CueReading {
