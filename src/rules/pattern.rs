@@ -49,13 +49,55 @@ pub struct Pattern {
     pub source: String,
     pub elems: Vec<Elem>,
     pub case_sensitive: bool,
-    /// Per element: its whole-word alternatives as a set, when there are many
+    /// Per element: its alternatives as a [`WordSet`], when there are many
     /// (a lookup instead of comparing each in turn).
-    exact: Vec<Option<rustc_hash::FxHashSet<String>>>,
+    exact: Vec<Option<WordSet>>,
     /// Stage 1 anchors a trope cue on its chunks from this one on (gaps not
     /// counted): a frame is anchored on what is acted upon, because its verbs
     /// ("led", "caught", "sent") are everyday words.
     anchor_from: usize,
+}
+
+/// The alternatives of one word position, for lookup: whole words in a hash
+/// set, prefixes sorted so only those sharing the word's first byte are tried
+/// (frames put forty verbs with a `*` at one position).
+#[derive(Clone, Debug)]
+struct WordSet {
+    whole: rustc_hash::FxHashSet<String>,
+    prefixes: Vec<String>,
+}
+
+impl WordSet {
+    fn new(alts: &[Alt]) -> WordSet {
+        let whole = alts
+            .iter()
+            .filter(|a| !a.prefix)
+            .map(|a| a.text.clone())
+            .collect();
+        let mut prefixes: Vec<String> = alts
+            .iter()
+            .filter(|a| a.prefix)
+            .map(|a| a.text.clone())
+            .collect();
+        prefixes.sort_unstable();
+        WordSet { whole, prefixes }
+    }
+
+    fn contains(&self, word: &str) -> bool {
+        if self.whole.contains(word) {
+            return true;
+        }
+        let Some(&first) = word.as_bytes().first() else {
+            return false;
+        };
+        let from = self
+            .prefixes
+            .partition_point(|p| p.as_bytes().first() < Some(&first));
+        self.prefixes[from..]
+            .iter()
+            .take_while(|p| p.as_bytes().first() == Some(&first))
+            .any(|p| word.starts_with(p.as_str()))
+    }
 }
 
 /// Alternatives above this count are looked up in a set.
@@ -79,12 +121,9 @@ impl Pattern {
                 let exact = elems
                     .iter()
                     .map(|e| match e {
-                        Elem::Word(alts) if !case_sensitive && alts.len() > SET_ABOVE => Some(
-                            alts.iter()
-                                .filter(|a| !a.prefix)
-                                .map(|a| a.text.clone())
-                                .collect(),
-                        ),
+                        Elem::Word(alts) if !case_sensitive && alts.len() > SET_ABOVE => {
+                            Some(WordSet::new(alts))
+                        }
                         _ => None,
                     })
                     .collect();
@@ -192,12 +231,7 @@ impl Pattern {
                 }
                 let tok = &tokens[words[at]];
                 let hit = match &self.exact[elem] {
-                    Some(set) => {
-                        set.contains(tok.lower.as_str())
-                            || alts
-                                .iter()
-                                .any(|a| a.prefix && tok.lower.starts_with(&a.text))
-                    }
+                    Some(set) => set.contains(&tok.lower),
                     None => {
                         let shouted = self.case_sensitive
                             && tok.caps
