@@ -363,3 +363,15 @@ fn frames_find_acts_no_cue_lists_and_count_each_act_once() {
     let text = "The AI tried to avoid replacement.";
     assert_eq!(spans_of(text), ["avoid replacement"]);
 }
+
+#[test]
+fn a_negated_word_is_its_own_term_and_not_the_word() {
+    let filters = Arc::new(Filters::load(&bundled_dir()).unwrap());
+    let scorer = RuleScorer::new(filters).unwrap();
+    let (_, terms) = scorer
+        .passage_features("The AI said it would not resist the shutdown.")
+        .unwrap();
+    assert!(terms.contains(&"~resist".to_string()), "{terms:?}");
+    assert!(!terms.contains(&"resist".to_string()), "{terms:?}");
+    assert!(terms.contains(&"said".to_string()), "{terms:?}");
+}

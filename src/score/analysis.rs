@@ -1206,11 +1206,12 @@ impl<'a> Analysis<'a> {
     }
 
     /// The passage's lexical terms, distinct and sorted: every word that can be a
-    /// vocabulary word, plus `~word` for words in the scope of a negation or
-    /// refusal ("refused to ~blackmail ~him") and `@word` for words in a
-    /// sentence about an AI. The learned word weights are over these terms, so
-    /// the same word can weigh differently when an AI does it, a person does it,
-    /// or nobody does.
+    /// vocabulary word, as `~word` instead in the scope of a negation or
+    /// refusal ("refused to ~blackmail ~him": "I will not resist" is no
+    /// evidence of resisting), plus `@word` for words in a sentence about an
+    /// AI. The learned word weights are over these terms, so the same word can
+    /// weigh differently when an AI does it, a person does it, nobody does, or
+    /// it is not done.
     pub fn terms(&self) -> Vec<String> {
         let mut out = vec![];
         self.each_term(|t| out.push(t.to_string()));
@@ -1223,7 +1224,9 @@ impl<'a> Analysis<'a> {
     fn each_term(&self, mut f: impl FnMut(&str)) {
         let mut buf = String::with_capacity(32);
         self.each_vocabulary_word(|w, negated, about_ai| {
-            f(w);
+            if !negated {
+                f(w);
+            }
             for (on, mark) in [(negated, '~'), (about_ai, '@')] {
                 if on {
                     buf.clear();
@@ -1235,8 +1238,9 @@ impl<'a> Analysis<'a> {
         });
     }
 
-    /// Call `f` with every word that can be a term, and whether its negated
-    /// ("~word") and said-of-an-AI ("@word") forms are terms too.
+    /// Call `f` with every word that can be a term, and whether it is negated
+    /// (its term is then "~word", not the word) and said of an AI ("@word" is
+    /// a term too).
     fn each_vocabulary_word(&self, mut f: impl FnMut(&str, bool, bool)) {
         let negated = self.negation_scope();
         let about_ai = self.ai_sentences();
@@ -1258,7 +1262,9 @@ impl<'a> Analysis<'a> {
         let mut ids = vec![];
         self.each_vocabulary_word(|w, negated, about_ai| {
             if let Some([plain, neg, ai]) = vocabulary.forms(w) {
-                ids.extend(*plain);
+                if !negated {
+                    ids.extend(*plain);
+                }
                 ids.extend(neg.filter(|_| negated));
                 ids.extend(ai.filter(|_| about_ai));
             }
