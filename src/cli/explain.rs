@@ -163,7 +163,7 @@ fn print_explanation(
         println!(
             "  cue {:<22} {:<40} {:?} who={:.2} w={:.1}{}{}{}",
             filters.taxonomy.get(c.trope).id,
-            pattern,
+            shown(pattern),
             &text[c.start..c.end],
             c.attribution,
             c.weight,
@@ -188,5 +188,35 @@ fn print_explanation(
             score,
             feats.join(" ")
         );
+    }
+}
+
+/// A pattern as `explain` shows it: an alternation of more than four words is
+/// cut to its first three and a count, so a frame's forty verbs fit on a line.
+fn shown(pattern: &str) -> String {
+    let chunk = |c: &str| {
+        let alts: Vec<&str> = match c.strip_prefix('(').and_then(|c| c.strip_suffix(')')) {
+            Some(inner) => inner.split('|').collect(),
+            None => return c.to_string(),
+        };
+        if alts.len() <= 4 {
+            return c.to_string();
+        }
+        format!("({}|…+{})", alts[..3].join("|"), alts.len() - 3)
+    };
+    pattern.split(' ').map(chunk).collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown;
+
+    #[test]
+    fn long_alternations_are_cut_short() {
+        assert_eq!(
+            shown("(a|b|c|d|e|f) ~3 the (x|y)"),
+            "(a|b|c|…+3) ~3 the (x|y)"
+        );
+        assert_eq!(shown("threaten* ... (a|b|c|d)"), "threaten* ... (a|b|c|d)");
     }
 }
