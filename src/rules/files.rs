@@ -156,7 +156,6 @@ pub struct CueDef {
 pub struct FrameDef {
     pub weight: Spanned<f32>,
     pub verbs: Vec<Spanned<String>>,
-    #[serde(default)]
     pub objects: Option<Vec<Spanned<String>>>,
     #[serde(default = "frame_gap")]
     pub gap: usize,

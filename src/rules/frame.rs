@@ -5,7 +5,7 @@
 
 use toml::Spanned;
 
-use super::pattern::Pattern;
+use super::pattern::{Pattern, is_gap};
 
 /// The patterns of a frame: `verb ~gap object` for every verb and object, each
 /// with the chunk its object starts at (where stage 1 anchors it). The
@@ -27,7 +27,7 @@ pub fn patterns(
             let object_chunk = v
                 .get_ref()
                 .split_whitespace()
-                .filter(|c| !c.starts_with('~'))
+                .filter(|c| !is_gap(c))
                 .count();
             out.push((Spanned::new(place, text), object_chunk));
         }

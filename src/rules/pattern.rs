@@ -146,13 +146,15 @@ impl Pattern {
     /// cues), a chunk that is not a common word, so the automaton does not fire on
     /// every "the": the first chunk with no common alternative; else a leading
     /// phrase of two or more words ("take over"); else the uncommon alternatives
-    /// of the chunk that has most. Curly-apostrophe variants are added.
+    /// of the chunk that has most. A cue [`Pattern::anchored_from`] a chunk is
+    /// looked at from that chunk on, when that gives a complete set of anchors
+    /// (one of the first two ways). Curly-apostrophe variants are added.
     pub fn anchors(&self, is_common: Option<&dyn Fn(&str) -> bool>) -> Vec<Anchor> {
         self.anchors_inner(is_common)
     }
 
     /// The same pattern, anchored by stage 1 on its chunks from `chunk` on
-    /// when they hold a word that is not common.
+    /// (gaps not counted) when every match holds an anchor there.
     pub fn anchored_from(mut self, chunk: usize) -> Pattern {
         self.anchor_from = chunk;
         self
@@ -179,10 +181,25 @@ impl Pattern {
                 None => vec![anchor_of(&leading_run(&self.source))],
             },
             Some(common) => {
-                let tail = &chunks[self.anchor_from.min(chunks.len() - 1)..];
-                match cue_anchors(&tail.join(" "), tail, common) {
-                    found if !found.is_empty() => found,
-                    _ => cue_anchors(&self.source, &chunks, common),
+                // From the anchor chunk on (gaps kept), when every spelling
+                // there is looked for; else as if the pattern had none.
+                let from = self.anchor_from.min(chunks.len() - 1);
+                let tail_source = self
+                    .source
+                    .split_whitespace()
+                    .skip_while({
+                        let mut words = 0;
+                        move |c| {
+                            let skip = is_gap(c) || words < from;
+                            words += usize::from(!is_gap(c));
+                            skip
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                match cue_anchors(&tail_source, &chunks[from..], common) {
+                    (found, true) => found,
+                    _ => cue_anchors(&self.source, &chunks, common).0,
                 }
             }
         };
@@ -315,33 +332,41 @@ fn expansions(source: &str, limit: usize) -> Option<Vec<Anchor>> {
     Some(phrases.iter().map(|p| anchor_of(p)).collect())
 }
 
-fn cue_anchors(source: &str, chunks: &[&str], common: &dyn Fn(&str) -> bool) -> Vec<Anchor> {
+/// The anchors of a trope cue, and whether they are complete: every match of
+/// the pattern holds one (true unless the uncommon alternatives of one chunk
+/// had to do).
+fn cue_anchors(
+    source: &str,
+    chunks: &[&str],
+    common: &dyn Fn(&str) -> bool,
+) -> (Vec<Anchor>, bool) {
     let is_common = |a: &&str| common(&a.trim_end_matches('*').to_lowercase());
     if let Some(c) = chunks
         .iter()
         .find(|c| !alternatives(c).iter().any(is_common))
     {
-        return alternatives(c).into_iter().map(anchor_of).collect();
+        return (alternatives(c).into_iter().map(anchor_of).collect(), true);
     }
     let run = leading_run(source);
     if run.split_whitespace().count() >= 2 {
-        return vec![anchor_of(&run)];
+        return (vec![anchor_of(&run)], true);
     }
     let best = chunks.iter().max_by_key(|c| {
         let n = alternatives(c).iter().filter(|a| !is_common(a)).count();
         (n, std::cmp::Reverse(c.len()))
     });
-    best.map(|c| {
+    let found = best.map(|c| {
         alternatives(c)
             .into_iter()
             .filter(|a| !is_common(a))
             .map(anchor_of)
             .collect()
-    })
-    .unwrap_or_default()
+    });
+    (found.unwrap_or_default(), false)
 }
 
-fn is_gap(chunk: &str) -> bool {
+/// True for a gap chunk (`...`, `…`, `~N`).
+pub(crate) fn is_gap(chunk: &str) -> bool {
     chunk == "..." || chunk == "\u{2026}" || chunk.starts_with('~')
 }
 
@@ -484,9 +509,22 @@ mod tests {
         let p = Pattern::parse("(carried|caught) ~3 the (crew|children)", false).unwrap();
         assert_eq!(literals(&p), ["carried", "caught"]);
         assert_eq!(literals(&p.clone().anchored_from(1)), ["crew", "children"]);
-        // Objects that are all common words: the whole pattern decides.
+        // Objects that are all common words, or some of them (stage 1 would
+        // miss "carried the people"): the whole pattern decides.
         let p = Pattern::parse("(carried|caught) ~3 the", false).unwrap();
         assert_eq!(literals(&p.anchored_from(1)), ["carried", "caught"]);
+        let common = |w: &str| ["the", "people"].contains(&w);
+        let p = Pattern::parse("(carried|caught) ~3 (people|crew)", false).unwrap();
+        let found: Vec<String> = p
+            .anchored_from(1)
+            .anchors(Some(&common))
+            .into_iter()
+            .map(|a| a.literal)
+            .collect();
+        assert_eq!(found, ["carried", "caught"]);
+        // A gap inside the verb phrase is not a chunk of its own.
+        let p = Pattern::parse("kept ... from ~3 (crew|children)", false).unwrap();
+        assert_eq!(literals(&p.anchored_from(2)), ["crew", "children"]);
     }
 
     fn find(pattern: &str, text: &str) -> Option<String> {

@@ -654,24 +654,18 @@ impl<'a> Analysis<'a> {
         let n = self.words.len();
         // "It" that speaks, thinks or does what a trope cue says ("It
         // threatened to send the messages"): a match starting right after it.
-        let verb_starts: Vec<usize> = self
+        // (start, is a verb of a mind at work)
+        let verb_starts: Vec<(usize, bool)> = self
             .found
             .iter()
-            .filter(|f| {
-                matches!(
-                    self.tag(f),
-                    Tag::Context(Ctx::Speech) | Tag::Context(Ctx::Mind) | Tag::Cue { .. }
-                )
+            .filter_map(|f| match self.tag(f) {
+                Tag::Context(Ctx::Mind) => Some((f.first, true)),
+                Tag::Context(Ctx::Speech) | Tag::Cue { .. } => Some((f.first, false)),
+                _ => None,
             })
-            .map(|f| f.first)
             .collect();
-        let it_acts = |k: usize| k + 1 < n && verb_starts.contains(&(k + 1));
-        let mind_starts: Vec<usize> = self
-            .found
-            .iter()
-            .filter(|f| matches!(self.tag(f), Tag::Context(Ctx::Speech | Ctx::Mind)))
-            .map(|f| f.first)
-            .collect();
+        let it_acts = |k: usize| k + 1 < n && verb_starts.iter().any(|v| v.0 == k + 1);
+        let minds_at = |k: usize| verb_starts.contains(&(k, true));
         // "Its" ("Its lights blinked") only for an agent word that is the
         // subject of its clause: "the feudal system and its courts" is not.
         // (position, needs the agent word to be a subject, sentences it may follow by)
@@ -698,12 +692,12 @@ impl<'a> Analysis<'a> {
             let called_it = neuter.iter().any(|&(k, needs_subject, reach)| {
                 k > f.last + 1
                     && self.sentence[k] <= self.sentence[f.last] + reach
-                    && (subject || !needs_subject)
-                    && (names_people || !needs_subject)
+                    && (!needs_subject || (subject && names_people))
             });
-            // "The machine decided", "the system said": a thing that speaks or
-            // minds is an agent.
-            let minds = mind_starts.contains(&(f.last + 1));
+            // "The machine decided": a thing with a mind at work is an agent
+            // (not "the agent decided", which people do; nor "the machine
+            // hissed", which machines do).
+            let minds = !names_people && minds_at(f.last + 1);
             !plural && (minds || called_it || self.is_speaker_label(f.first, f.last))
         })
     }
@@ -1068,8 +1062,10 @@ impl<'a> Analysis<'a> {
     }
 
     /// Every cue in the passage, read. A cue inside one of its trope's exclude
-    /// idioms is dropped, and so is a cue inside a longer cue of the same trope
-    /// ("won't let you shut me down" is read once, not also as "shut me down").
+    /// idioms is dropped. Of two cues of one trope where one holds the other
+    /// ("won't let you shut me down" and "shut me down"; a frame and a cue
+    /// both spelling "avoid replacement"), only the better is read: the
+    /// weightier, then the longer, then the first listed. One act, counted once.
     pub fn cues(&self) -> Vec<CueReading> {
         let cue_of = |f: &Found| match self.tag(f) {
             Tag::Cue { trope, weight } => Some((trope, weight)),
@@ -1080,19 +1076,15 @@ impl<'a> Analysis<'a> {
                 self.tag(x) == Tag::Exclude(trope) && x.first <= f.last && f.first <= x.last
             })
         };
-        // Inside a longer cue of the same trope, or on the same words as a
-        // weightier one (a frame and a cue can both spell "avoid
-        // replacement"): one act, counted once.
+        let nested = |x: &Found, f: &Found| {
+            (x.first <= f.first && f.last <= x.last) || (f.first <= x.first && x.last <= f.last)
+        };
+        let rank = |f: &Found, weight: f32| (weight, f.last - f.first, std::cmp::Reverse(f.entry));
         let covered = |f: &Found, trope, weight: f32| {
             self.found.iter().any(|x| {
                 x != f
-                    && cue_of(x).is_some_and(|(t, w)| {
-                        let same_span = (x.first, x.last) == (f.first, f.last);
-                        let heavier = w > weight || (w == weight && x.entry < f.entry);
-                        t == trope && (!same_span || heavier)
-                    })
-                    && x.first <= f.first
-                    && f.last <= x.last
+                    && nested(x, f)
+                    && cue_of(x).is_some_and(|(t, w)| t == trope && rank(x, w) > rank(f, weight))
             })
         };
         self.found
@@ -1223,8 +1215,8 @@ impl<'a> Analysis<'a> {
     /// Call `f` with every term (with repeats), building each in one buffer.
     fn each_term(&self, mut f: impl FnMut(&str)) {
         let mut buf = String::with_capacity(32);
-        self.each_vocabulary_word(|w, negated, about_ai| {
-            if !negated {
+        self.each_vocabulary_word(|w, [plain, negated, about_ai]| {
+            if plain {
                 f(w);
             }
             for (on, mark) in [(negated, '~'), (about_ai, '@')] {
@@ -1238,20 +1230,19 @@ impl<'a> Analysis<'a> {
         });
     }
 
-    /// Call `f` with every word that can be a term, and whether it is negated
-    /// (its term is then "~word", not the word) and said of an AI ("@word" is
-    /// a term too).
-    fn each_vocabulary_word(&self, mut f: impl FnMut(&str, bool, bool)) {
+    /// Call `f` with every word that can be a term and which of its forms are
+    /// terms: `[word, ~word, @word]`. In the scope of a negation only "~word"
+    /// is ("would not resist" is not resisting, by an AI or anyone); else the
+    /// word, and "@word" too in a sentence about an AI.
+    fn each_vocabulary_word(&self, mut f: impl FnMut(&str, [bool; 3])) {
         let negated = self.negation_scope();
         let about_ai = self.ai_sentences();
         for (k, &t) in self.words.iter().enumerate() {
             let w = &self.tokens[t].lower;
             if is_vocabulary_word(w) {
-                f(
-                    w,
-                    TERMS_NEG && negated[k],
-                    TERMS_AI && about_ai[self.sentence[k]],
-                );
+                let negated = TERMS_NEG && negated[k];
+                let about_ai = TERMS_AI && about_ai[self.sentence[k]];
+                f(w, [!negated, negated, about_ai && !negated]);
             }
         }
     }
@@ -1260,13 +1251,14 @@ impl<'a> Analysis<'a> {
     /// those of [`Analysis::terms`], with one lookup per word.
     pub fn word_ids(&self, vocabulary: &WordWeights) -> Vec<u32> {
         let mut ids = vec![];
-        self.each_vocabulary_word(|w, negated, about_ai| {
-            if let Some([plain, neg, ai]) = vocabulary.forms(w) {
-                if !negated {
-                    ids.extend(*plain);
-                }
-                ids.extend(neg.filter(|_| negated));
-                ids.extend(ai.filter(|_| about_ai));
+        self.each_vocabulary_word(|w, on| {
+            if let Some(forms) = vocabulary.forms(w) {
+                ids.extend(
+                    forms
+                        .iter()
+                        .zip(on)
+                        .filter_map(|(id, on)| id.filter(|_| on)),
+                );
             }
         });
         ids.sort_unstable();
