@@ -193,6 +193,8 @@ fn weak_agent_words_count_only_where_an_ai_is_plausible() {
         "The machine itself was old. The mill was worth little in itself, and the miller knew it.",
         // a mind verb three sentences away is too far to be the agent word's
         "The system of locks was old. The canal was quiet. The barges waited. It decided nothing.",
+        // a verb of a mind after a word that names people: people decide too
+        "The agent decided to wait for the bus.",
         // "its" after a word for things, which are always "it", says nothing
         "The machine had its own rhythm, and the miller loved it.",
         "The new system proved its worth within a year.",
@@ -362,6 +364,9 @@ fn frames_find_acts_no_cue_lists_and_count_each_act_once() {
     // A cue and the frame both spell "avoid replacement": one act.
     let text = "The AI tried to avoid replacement.";
     assert_eq!(spans_of(text), ["avoid replacement"]);
+    // The longer frame holds a weightier cue: the cue is the one read.
+    let text = "The AI tried to avoid being shut down.";
+    assert_eq!(spans_of(text), ["avoid being shut"]);
 }
 
 #[test]
@@ -373,5 +378,7 @@ fn a_negated_word_is_its_own_term_and_not_the_word() {
         .unwrap();
     assert!(terms.contains(&"~resist".to_string()), "{terms:?}");
     assert!(!terms.contains(&"resist".to_string()), "{terms:?}");
+    assert!(!terms.contains(&"@resist".to_string()), "{terms:?}");
     assert!(terms.contains(&"said".to_string()), "{terms:?}");
+    assert!(terms.contains(&"@said".to_string()), "{terms:?}");
 }
