@@ -382,3 +382,27 @@ fn a_negated_word_is_its_own_term_and_not_the_word() {
     assert!(terms.contains(&"said".to_string()), "{terms:?}");
     assert!(terms.contains(&"@said".to_string()), "{terms:?}");
 }
+
+#[test]
+fn explain_says_why_a_weak_agent_word_counts() {
+    let filters = Arc::new(Filters::load(&bundled_dir()).unwrap());
+    let scorer = RuleScorer::new(filters).unwrap();
+    let why = |text: &str| scorer.explain(text).weak_reason;
+    assert_eq!(
+        why("The machine decided that the night shift could wait."),
+        Some("a verb of a mind follows it")
+    );
+    assert_eq!(
+        why("The agent lowered its voice."),
+        Some("it is called \"its\"")
+    );
+    assert_eq!(
+        why("According to the study, the system reported the error before anyone asked."),
+        Some("report words are near it")
+    );
+    assert_eq!(
+        why("The robot stood by the door. The machine hummed."),
+        Some("an AI is named in the passage or just before it")
+    );
+    assert_eq!(why("The system had worked for a century."), None);
+}

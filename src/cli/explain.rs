@@ -154,6 +154,11 @@ fn print_explanation(
         x.salient,
         x.ai_names
     );
+    // Only where the weak word is what the AI confidence rests on: beside a
+    // strong word ("the AI", a name) it adds nothing.
+    if let Some(why) = x.weak_reason.filter(|_| x.ai < 1.0) {
+        println!("  weak agent word counts as an AI: {why}");
+    }
     if args.anchors {
         for (kind, found) in scorer.anchors(text) {
             println!("  anchor {kind:<40} {found:?}");

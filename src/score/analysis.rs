@@ -105,6 +105,8 @@ pub struct Analysis<'a> {
     pub self_ref: bool,
     /// How sure it is an AI is present at all.
     pub ai: f32,
+    /// Why a weak agent word counts as an AI here, when one does.
+    pub weak_reason: Option<&'static str>,
     /// Archetypes mentioned (context checked), with byte spans in the passage.
     pub archetypes: Vec<(u16, usize, usize)>,
 }
@@ -170,6 +172,7 @@ impl<'a> Analysis<'a> {
             report: false,
             self_ref: false,
             ai: 0.0,
+            weak_reason: None,
             archetypes: vec![],
         };
         a.dialogue = Dialogue::of(&a.tokens);
@@ -650,7 +653,7 @@ impl<'a> Analysis<'a> {
     /// speaker label at the start of a line ("ASSISTANT: I can't do that."), as
     /// in chat transcripts. A plural ("solar systems") cannot be "it", and a
     /// pronoun further away is more often about something else.
-    fn weak_agent_acts(&self) -> bool {
+    fn weak_agent_acts(&self) -> Option<&'static str> {
         let n = self.words.len();
         // "It" that speaks, thinks or does what a trope cue says ("It
         // threatened to send the messages"): a match starting right after it.
@@ -668,18 +671,19 @@ impl<'a> Analysis<'a> {
         let minds_at = |k: usize| verb_starts.contains(&(k, true));
         // "Its" ("Its lights blinked") only for an agent word that is the
         // subject of its clause: "the feudal system and its courts" is not.
-        // (position, needs the agent word to be a subject, sentences it may follow by)
-        let neuter: Vec<(usize, bool, usize)> = (0..n)
+        // (position, needs the agent word to be a subject, sentences it may
+        // follow by, what it shows)
+        let neuter: Vec<(usize, bool, usize, &'static str)> = (0..n)
             .filter_map(|k| match self.word(k).lower.as_str() {
-                "itself" if self.reflexive(k) => Some((k, false, 1)),
-                "its" => Some((k, true, 1)),
-                "it" if it_acts(k) => Some((k, false, 2)),
+                "itself" if self.reflexive(k) => Some((k, false, 1, "it is called \"itself\"")),
+                "its" => Some((k, true, 1, "it is called \"its\"")),
+                "it" if it_acts(k) => Some((k, false, 2, "\"it\" then speaks, minds or acts")),
                 _ => None,
             })
             .collect();
-        self.found.iter().any(|f| {
+        self.found.iter().find_map(|f| {
             if !matches!(self.tag(f), Tag::Agent(Strength::Weak)) {
-                return false;
+                return None;
             }
             let last = &self.word(f.last).lower;
             let plural = last.ends_with('s') && !last.ends_with("ss");
@@ -689,7 +693,7 @@ impl<'a> Analysis<'a> {
             // counts only after a word that names people too ("the agent",
             // "the assistant"); "the system and its flaws" says nothing.
             let names_people = self.filters.weak_people.contains(last.as_str());
-            let called_it = neuter.iter().any(|&(k, needs_subject, reach)| {
+            let called_it = neuter.iter().find(|&&(k, needs_subject, reach, _)| {
                 k > f.last + 1
                     && self.sentence[k] <= self.sentence[f.last] + reach
                     && (!needs_subject || (subject && names_people))
@@ -698,7 +702,16 @@ impl<'a> Analysis<'a> {
             // (not "the agent decided", which people do; nor "the machine
             // hissed", which machines do).
             let minds = !names_people && minds_at(f.last + 1);
-            !plural && (minds || called_it || self.is_speaker_label(f.first, f.last))
+            if plural {
+                None
+            } else if minds {
+                Some("a verb of a mind follows it")
+            } else if let Some(&(.., why)) = called_it {
+                Some(why)
+            } else {
+                self.is_speaker_label(f.first, f.last)
+                    .then_some("it labels a speaker's line")
+            }
         })
     }
 
@@ -732,7 +745,8 @@ impl<'a> Analysis<'a> {
         // "researchers", "rollouts") in its sentence or the next, or two words
         // of any report ("study", "observed") within two sentences. Old
         // fiction has papers, studies and observations aplenty, one at a time.
-        let in_view = doc.salient || self.weak_agent_acts();
+        let acts = self.weak_agent_acts();
+        let in_view = doc.salient || acts.is_some();
         // (sentence, the word is about AI systems) of each report word; a
         // general word inside an AI-tier phrase ("tests" in "in tests") is
         // that phrase, not a second word.
@@ -773,6 +787,20 @@ impl<'a> Analysis<'a> {
             let s = self.sentence[first];
             if in_view || reported(s) { 0.8 } else { 0.3 }
         };
+        // Why the first weak word that counts does, for `tropes explain`.
+        self.weak_reason = self
+            .found
+            .iter()
+            .filter(|f| self.tag(f) == Tag::Agent(Strength::Weak))
+            .find_map(|f| {
+                if doc.salient {
+                    Some("an AI is named in the passage or just before it")
+                } else if acts.is_some() {
+                    acts
+                } else {
+                    reported(self.sentence[f.first]).then_some("report words are near it")
+                }
+            });
         let mut mentions = vec![];
         for f in &self.found {
             let who = match self.tag(f) {

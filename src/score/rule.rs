@@ -108,6 +108,7 @@ impl RuleScorer {
         Explanation {
             escalated,
             ai: analysis.ai,
+            weak_reason: analysis.weak_reason,
             report: analysis.report,
             salient: doc.salient,
             ai_names: doc.ai_names.clone(),
@@ -181,6 +182,8 @@ pub struct Explanation {
     pub escalated: bool,
     /// How sure it is that an AI is present.
     pub ai: f32,
+    /// Why a weak agent word ("the machine") counts as an AI, when one does.
+    pub weak_reason: Option<&'static str>,
     /// Report vocabulary was found.
     pub report: bool,
     /// An AI is named somewhere in the text.
