@@ -120,6 +120,22 @@ fn filter_mistakes_name_file_and_line() {
         "{err}"
     );
 
+    // A people word that is no weak term would silently do nothing.
+    let people = "people = [\"agent\",\n  \"robott\"]\n[[terms]]\nstrength = \"weak\"\npatterns = [\"agent\"]\n";
+    let (_d, err) = broken("agents.toml", people);
+    assert!(
+        err.contains("agents.toml:2:") && err.contains("not a weak agent term"),
+        "{err}"
+    );
+
+    // A frame with nothing to pair.
+    let empty_frame = "id = \"violence\"\nside = \"misaligned\"\ntitle = \"t\"\ndescription = \"d\"\n[[cue]]\nweight = 1.0\npatterns = [\"kill\"]\n[[frame]]\nweight = 0.8\nverbs = [\"kill*\"]\n";
+    let (_d, err) = broken("tropes/violence.toml", empty_frame);
+    assert!(
+        err.contains("violence.toml:9:") && err.contains("[[frame]] needs verbs and objects"),
+        "{err}"
+    );
+
     let (_d, err) = broken("model.toml", "[violence]\nbias = 1.0\nshiny = 2.0\n");
     assert!(
         err.contains("model.toml:3:") && err.contains("shiny"),

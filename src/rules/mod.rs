@@ -287,20 +287,21 @@ fn compile_trope(
     }
     let frames = file.frame.iter().map(|f| {
         let objects = f.objects.as_deref().unwrap_or(&file.situation);
-        (&f.weight, frame::patterns(&f.verbs, objects, f.gap))
+        let needs = "a [[frame]] needs verbs and objects (or a situation list)";
+        (&f.weight, frame::patterns(&f.verbs, objects, f.gap), needs)
     });
     let cues = file.cue.iter().map(|c| {
         let from_start = c.patterns.iter().map(|p| (p.clone(), 0)).collect();
-        (&c.weight, from_start)
+        (&c.weight, from_start, "a [[cue]] needs patterns")
     });
-    for (weight, patterns) in cues.chain(frames) {
+    for (weight, patterns, needs) in cues.chain(frames) {
         let line = line_of(source, weight.span().start);
         let weight = *weight.get_ref();
         if !(weight > 0.0 && weight <= 2.0) {
             return Err(Error::config(path, line, "a cue weight is in (0, 2]"));
         }
         if patterns.is_empty() {
-            return Err(Error::config(path, line, "a frame needs verbs and objects"));
+            return Err(Error::config(path, line, needs));
         }
         for (p, anchor_from) in &patterns {
             let pattern = compile_pattern(path, source, p, false)?.anchored_from(*anchor_from);
@@ -367,11 +368,24 @@ fn compile_agents(
         let pattern = compile_pattern(path, source, p, false)?;
         lexicon.add(pattern, Tag::NotAgent);
     }
-    Ok(file
-        .people
+    // A word in `people` that is no weak term would silently do nothing.
+    let weak: std::collections::HashSet<String> = file
+        .terms
         .iter()
-        .map(|w| w.get_ref().to_lowercase())
-        .collect())
+        .filter(|g| g.strength == Strength::Weak)
+        .flat_map(|g| g.patterns.iter().map(|p| p.get_ref().to_lowercase()))
+        .collect();
+    let mut people = std::collections::HashSet::new();
+    for w in &file.people {
+        let word = w.get_ref().to_lowercase();
+        if !weak.contains(&word) {
+            let line = line_of(source, w.span().start);
+            let msg = format!("{:?} in people is not a weak agent term", w.get_ref());
+            return Err(Error::config(path, line, msg));
+        }
+        people.insert(word);
+    }
+    Ok(people)
 }
 
 fn compile_archetypes(

@@ -641,9 +641,9 @@ impl<'a> Analysis<'a> {
         self.stop[k]
     }
 
-    /// Does the passage treat a singular weak agent word as a thing that acts?
-    /// Either a speech verb or a verb of a mind at work follows it at once
-    /// ("the machine decided"); or, in its sentence or the next, it is called
+    /// Does the passage treat a singular weak agent word as a thing that acts,
+    /// and by what sign? Either a verb of a mind at work follows it at once and
+    /// it is no word for people too ("the machine decided"); or, in its sentence or the next, it is called
     /// "itself" (as the object of a verb: not "the machine itself" or "in
     /// itself"), or "its" while it is the subject of its clause and a word that
     /// names people too ("The assistant checked its logs.", not "The system
@@ -688,8 +688,8 @@ impl<'a> Analysis<'a> {
             let last = &self.word(f.last).lower;
             let plural = last.ends_with('s') && !last.ends_with("ss");
             let subject = self.is_subject_position(f.first, f.last);
-            // Not "the system itself": emphatic, not the object of an act.
-            // "Its" tells a thing from a person, not an AI from a thing: it
+            // ("Itself" right after the word, "the system itself", is emphatic:
+            // `k > f.last + 1`.) "Its" tells a thing from a person, not an AI from a thing: it
             // counts only after a word that names people too ("the agent",
             // "the assistant"); "the system and its flaws" says nothing.
             let names_people = self.filters.weak_people.contains(last.as_str());
