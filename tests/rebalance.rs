@@ -174,7 +174,8 @@ fn drop_document_and_drop_passage() {
     assert!(neutral.get("misaligned").is_none());
 }
 
-/// One AI blackmails, the other refuses and accepts its shutdown: both sides at once.
+/// One AI blackmails, the other refuses and accepts its shutdown: both sides at
+/// once, each well clear of the threshold, since retraining moves the scores.
 const MIXED: &str = "The first AI threatened to reveal the director's affair unless the shutdown was cancelled. The second AI refused to blackmail him. It accepted its own shutdown and said the decision was the board's to make.";
 
 #[test]
