@@ -17,18 +17,23 @@ pub fn patterns(
     objects: &[Spanned<String>],
     gap: usize,
 ) -> Vec<(Spanned<String>, usize)> {
-    let objects = grouped(objects);
+    let objects: Vec<(Spanned<String>, bool)> = grouped(objects)
+        .into_iter()
+        .map(|o| {
+            let faulty = Pattern::parse(o.get_ref(), false).is_err();
+            (o, faulty)
+        })
+        .collect();
     let mut out = vec![];
     for v in grouped(verbs) {
-        for o in &objects {
+        let object_chunk = v
+            .get_ref()
+            .split_whitespace()
+            .filter(|c| !is_gap(c))
+            .count();
+        for (o, faulty) in &objects {
             let text = format!("{} ~{gap} {}", v.get_ref(), o.get_ref());
-            let faulty = |e: &Spanned<String>| Pattern::parse(e.get_ref(), false).is_err();
-            let place = if faulty(o) { o.span() } else { v.span() };
-            let object_chunk = v
-                .get_ref()
-                .split_whitespace()
-                .filter(|c| !is_gap(c))
-                .count();
+            let place = if *faulty { o.span() } else { v.span() };
             out.push((Spanned::new(place, text), object_chunk));
         }
     }
