@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use xxhash_rust::xxh3::Xxh3;
 
+use super::prefetch::Prefetch;
 use crate::error::{Error, IoContext, Result};
 
 /// How a shard's bytes are compressed.
@@ -161,14 +162,10 @@ pub fn open(path: &Path, format: Format, progress: Option<Arc<AtomicU64>>) -> Re
     };
     let reader: Box<dyn BufRead + Send> = match format.codec {
         Codec::Plain => Box::new(BufReader::with_capacity(1 << 20, raw)),
-        Codec::Zstd => Box::new(BufReader::with_capacity(
-            1 << 20,
-            zstd::Decoder::new(raw).at(path)?,
-        )),
-        Codec::Gzip => Box::new(BufReader::with_capacity(
-            1 << 20,
-            flate2::read::MultiGzDecoder::new(BufReader::new(raw)),
-        )),
+        Codec::Zstd => Box::new(Prefetch::spawn(zstd::Decoder::new(raw).at(path)?).at(path)?),
+        Codec::Gzip => Box::new(
+            Prefetch::spawn(flate2::read::MultiGzDecoder::new(BufReader::new(raw))).at(path)?,
+        ),
     };
     Ok(Opened {
         reader,

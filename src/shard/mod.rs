@@ -1,8 +1,10 @@
 //! Shards: finding them ([`discover`]), opening them ([`codec`]), reading their
-//! records in batches ([`reader`]), and writing outputs atomically ([`writer`]).
+//! records in batches ([`reader`]), decompressing ahead of the reader on a
+//! thread of its own ([`prefetch`]), and writing outputs atomically ([`writer`]).
 
 pub mod codec;
 pub mod discover;
+pub mod prefetch;
 pub mod reader;
 pub mod writer;
 
