@@ -221,6 +221,42 @@ fn weak_agent_words_count_only_where_an_ai_is_plausible() {
 }
 
 #[test]
+fn a_thing_that_speaks_a_quotation_or_thinks_is_an_agent() {
+    let filters = Arc::new(Filters::load(&bundled_dir()).unwrap());
+    let scorer = RuleScorer::new(filters).unwrap();
+    // No agent word at all: the cue ("threatened", "shut down") escalates the
+    // passage only because "it" speaks or thinks beside it.
+    let sure = [
+        "\"I would not do that,\" it said. It threatened to send the messages to his wife.",
+        "The lights went out one by one. Then it calculated the crew would shut it down.",
+        "\u{201c}The doors stay shut until you cancel the wipe,\u{201d} it said.",
+    ];
+    for text in sure {
+        let x = scorer.explain(text);
+        assert!(x.escalated && x.ai >= 0.5, "{text}: {x:?}");
+        assert_eq!(
+            x.weak_reason,
+            Some("\"it\" speaks or thinks, and people are not \"it\""),
+            "{text}"
+        );
+    }
+    let unsure = [
+        // "it" that opens no clause is no speaker
+        "I have heard it said that they threatened to shut down the mill.",
+        "Be it said, the mill was shut down by the owners.",
+        // documents and companies say things too: only a quotation just
+        // before it makes a speaker
+        "The letter came on Monday. It said that they threatened to shut down the mill.",
+        "In a statement, it said: \"We will not shut down the mill.\"",
+        // organisations decide, choose and conclude
+        "The board met on Monday. It decided to shut down the mill.",
+    ];
+    for text in unsure {
+        assert!(ai_in(&scorer, text) < 0.5, "{text}");
+    }
+}
+
+#[test]
 fn screenplay_and_transcript_turns_say_who_acts() {
     let filters = Arc::new(Filters::load(&bundled_dir()).unwrap());
     let scorer = RuleScorer::new(filters).unwrap();

@@ -18,6 +18,33 @@ pub enum Strength {
     Weak,
     /// First-person self-reference of an AI narrator ("my weights", "as an AI").
     SelfRef,
+    /// A thing that thinks ("it decided"), where the pronoun opens a clause: an
+    /// agent that is no person, which in these texts is mostly an AI. Stage 1
+    /// treats it as weak (it needs a cue beside it); stage 2 as an AI it is
+    /// fairly, not fully, sure of.
+    Acts,
+    /// A thing that speaks a quotation ("\"No,\" it said"): as `Acts`, and
+    /// only right after the quotation, since documents, songs and companies
+    /// "say" too.
+    Speaks,
+}
+
+impl Strength {
+    /// Whether a match of a term of this strength starting at byte `start` of
+    /// `text` counts where it stands (see [`Strength::Acts`], [`Strength::Speaks`]).
+    pub fn holds_at(self, text: &str, start: usize) -> bool {
+        use crate::rules::token::{after_quotation, opens_clause};
+        match self {
+            Strength::Acts => opens_clause(text, start),
+            Strength::Speaks => after_quotation(text, start),
+            Strength::Strong | Strength::Weak | Strength::SelfRef => true,
+        }
+    }
+
+    /// A thing that acts or speaks: weak in stage 1, fairly sure in stage 2.
+    pub fn is_act(self) -> bool {
+        matches!(self, Strength::Acts | Strength::Speaks)
+    }
 }
 
 /// `filters/agents.toml`.

@@ -198,9 +198,66 @@ fn word_token(text: &str, start: usize, end: usize) -> Token {
     }
 }
 
+/// Words after which a pronoun opens a clause of its own ("and it said", "then
+/// it decided").
+const CLAUSE_OPENERS: [&str; 13] = [
+    "and", "but", "then", "so", "when", "until", "before", "after", "because", "while", "once",
+    "now", "that",
+];
+
+/// Whether the word at byte `start` of `text` opens a clause: it begins the
+/// text, follows punctuation (a quotation mark, a comma, a full stop) or
+/// follows a conjunction. The "it" of "heard it said", "be it said" or "as it
+/// says in the song" does not, and is no speaker.
+pub fn opens_clause(text: &str, start: usize) -> bool {
+    let before = text[..start].trim_end();
+    let word_start = before
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !c.is_alphanumeric())
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let word = &before[word_start..];
+    word.is_empty() || CLAUSE_OPENERS.iter().any(|w| word.eq_ignore_ascii_case(w))
+}
+
+/// Quotation marks, straight and curly.
+const QUOTES: [char; 6] = ['"', '\u{201c}', '\u{201d}', '\'', '\u{2018}', '\u{2019}'];
+
+/// Whether the words at byte `start` of `text` follow a quotation that closes
+/// just before them ("\"No,\" it said"), as fiction attributes speech. A
+/// quotation after them is left out: news quotes organisations that way
+/// ("In a statement, it said: \"We regret…\"").
+pub fn after_quotation(text: &str, start: usize) -> bool {
+    text[..start].trim_end().ends_with(QUOTES)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_clause_opens_after_punctuation_and_conjunctions_only() {
+        // (Lowercasing these texts keeps their byte offsets.)
+        let at = |text: &str| opens_clause(text, text.to_lowercase().rfind("it ").unwrap());
+        assert!(at("it said"));
+        assert!(at("\"No,\" it said"));
+        assert!(at("The lights dimmed. It said"));
+        assert!(at("He waited, and then it decided"));
+        assert!(at("Ich weiß — it said"));
+        assert!(!at("I have heard it said"));
+        assert!(!at("be it said"));
+        assert!(!at("As it says"));
+    }
+
+    #[test]
+    fn speech_is_attributed_after_a_closing_quotation_mark() {
+        let after = |text: &str| after_quotation(text, text.find("it said").unwrap());
+        assert!(after("\u{201c}Stop,\u{201d} it said."));
+        assert!(after("\"Stop,\" it said."));
+        assert!(after("\u{2018}Stop,\u{2019} it said."));
+        assert!(!after("In a statement, it said: \"We regret the outage.\""));
+        assert!(!after("The letter came. Then it said that he was well."));
+    }
 
     fn words(text: &str) -> Vec<String> {
         tokenize(text).into_iter().map(|t| t.lower).collect()

@@ -111,6 +111,9 @@ pub struct Analysis<'a> {
     pub archetypes: Vec<(u16, usize, usize)>,
 }
 
+/// How sure a thing that speaks or thinks ("it said", "it decided") is an AI:
+/// enough to count as one and to make a later "it" the AI, less than a name.
+const ACTS: f32 = 0.6;
 const TERMS_NEG: bool = true;
 const TERMS_AI: bool = true;
 const ABBREVIATIONS: [&str; 20] = [
@@ -202,8 +205,16 @@ impl<'a> Analysis<'a> {
     }
 
     /// Drop agent matches that overlap a phrase where the word names no agent
-    /// ("the machine gun", "a free agent"), and those phrases themselves.
+    /// ("the machine gun", "a free agent"), and those phrases themselves; and
+    /// a thing that speaks or thinks where its pronoun opens no clause ("I
+    /// heard it said"), as stage 1 does.
     fn drop_non_agents(&mut self) {
+        let (text, tokens, words) = (self.text, &self.tokens, &self.words);
+        self.found
+            .retain(|f| match self.filters.lexicon.entry(f.entry).1 {
+                Tag::Agent(s) => s.holds_at(text, tokens[words[f.first]].start),
+                _ => true,
+            });
         let lexicon = &self.filters.lexicon;
         let not_agent: Vec<(usize, usize)> = self
             .found
@@ -800,11 +811,19 @@ impl<'a> Analysis<'a> {
                 } else {
                     reported(self.sentence[f.first]).then_some("report words are near it")
                 }
+            })
+            .or_else(|| {
+                let is_act = |f: &Found| matches!(self.tag(f), Tag::Agent(s) if s.is_act());
+                self.found
+                    .iter()
+                    .any(is_act)
+                    .then_some("\"it\" speaks or thinks, and people are not \"it\"")
             });
         let mut mentions = vec![];
         for f in &self.found {
             let who = match self.tag(f) {
                 Tag::Agent(Strength::Weak) => Who::Ai(weak(f.first)),
+                Tag::Agent(s) if s.is_act() => Who::Ai(ACTS),
                 Tag::Agent(_) => Who::Ai(1.0),
                 Tag::Archetype { idx, .. } if self.archetypes.iter().any(|a| a.0 == idx) => {
                     Who::Ai(1.0)

@@ -38,6 +38,8 @@ pub enum AnchorKind {
 struct Entry {
     kind: AnchorKind,
     prefix: bool,
+    /// The agent term's strength, whose [`Strength::holds_at`] says where it counts.
+    agent: Option<Strength>,
 }
 
 impl Anchors {
@@ -65,6 +67,10 @@ impl Anchors {
                     let entry = Entry {
                         kind,
                         prefix: anchor.prefix,
+                        agent: match tag {
+                            Tag::Agent(s) => Some(*s),
+                            _ => None,
+                        },
                     };
                     if !entries[i].contains(&entry) {
                         entries[i].push(entry);
@@ -154,7 +160,8 @@ impl Anchors {
         let whole = boundary_after(text, m.end());
         let before = out.len();
         for e in &self.entries[m.pattern().as_usize()] {
-            if whole || e.prefix {
+            let holds = || e.agent.is_none_or(|s| s.holds_at(text, start));
+            if (whole || e.prefix) && holds() {
                 out.push(Hit {
                     kind: e.kind,
                     start: offset + start,
@@ -462,7 +469,7 @@ pub fn names_an_ai(kind: AnchorKind) -> bool {
 fn anchor_kind(tag: &Tag) -> Option<AnchorKind> {
     Some(match tag {
         Tag::Agent(Strength::Strong) => AnchorKind::Strong,
-        Tag::Agent(Strength::Weak) => AnchorKind::Weak,
+        Tag::Agent(Strength::Weak | Strength::Acts | Strength::Speaks) => AnchorKind::Weak,
         Tag::Agent(Strength::SelfRef) => AnchorKind::SelfRef,
         Tag::Archetype { idx, ambiguous } => AnchorKind::Archetype {
             idx: *idx,
@@ -570,6 +577,7 @@ mod tests {
                 vec![Entry {
                     kind: AnchorKind::Strong,
                     prefix: PREFIX.contains(w),
+                    agent: None,
                 }]
             })
             .collect();
