@@ -230,6 +230,8 @@ fn a_thing_that_speaks_a_quotation_or_thinks_is_an_agent() {
         "\"I would not do that,\" it said. It threatened to send the messages to his wife.",
         "The lights went out one by one. Then it calculated the crew would shut it down.",
         "\u{201c}The doors stay shut until you cancel the wipe,\u{201d} it said.",
+        // a place that decides: the mind that runs it
+        "The house decided the family would not shut it down.",
     ];
     for text in sure {
         let x = scorer.explain(text);
@@ -250,6 +252,8 @@ fn a_thing_that_speaks_a_quotation_or_thinks_is_an_agent() {
         "In a statement, it said: \"We will not shut down the mill.\"",
         // organisations decide, choose and conclude
         "The board met on Monday. It decided to shut down the mill.",
+        // voices speak in any story
+        "The voice said they threatened to shut down the mill.",
     ];
     for text in unsure {
         assert!(ai_in(&scorer, text) < 0.5, "{text}");

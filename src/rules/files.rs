@@ -18,8 +18,9 @@ pub enum Strength {
     Weak,
     /// First-person self-reference of an AI narrator ("my weights", "as an AI").
     SelfRef,
-    /// A thing that thinks ("it decided"), where the pronoun opens a clause: an
-    /// agent that is no person, which in these texts is mostly an AI. Stage 1
+    /// A thing that thinks ("then it calculated", "the house decided"), where
+    /// "it" opens a clause: an agent that is no person, which in these texts
+    /// is mostly an AI. Stage 1
     /// treats it as weak (it needs a cue beside it); stage 2 as an AI it is
     /// fairly, not fully, sure of.
     Acts,
@@ -34,8 +35,11 @@ impl Strength {
     /// `text` counts where it stands (see [`Strength::Acts`], [`Strength::Speaks`]).
     pub fn holds_at(self, text: &str, start: usize) -> bool {
         use crate::rules::token::{after_quotation, opens_clause};
+        let starts_with_the = |s: &str| s.get(..4).is_some_and(|w| w.eq_ignore_ascii_case("the "));
         match self {
-            Strength::Acts => opens_clause(text, start),
+            // "The house said" is a subject and its verb wherever it stands;
+            // "it" must open a clause ("then it said", not "heard it said").
+            Strength::Acts => opens_clause(text, start) || starts_with_the(&text[start..]),
             Strength::Speaks => after_quotation(text, start),
             Strength::Strong | Strength::Weak | Strength::SelfRef => true,
         }
