@@ -451,6 +451,8 @@ fn sample(
 
 /// Held-out scores of every passage for trope `idx`: each fold is scored by a
 /// model fitted on the other folds (0 for passages stage 1 does not escalate).
+/// Folds are fitted in parallel; each writes only its own passages' scores, so
+/// the result does not depend on the number of threads.
 fn cross_validate(
     items: &[Labeled],
     seen: &[Seen],
@@ -460,17 +462,26 @@ fn cross_validate(
     examples: &[(Seen, bool)],
     penalty: Penalty,
 ) -> Vec<f32> {
+    use rayon::prelude::*;
+    let held_out: Vec<Vec<(usize, f32)>> = (0..folds)
+        .into_par_iter()
+        .map(|k| {
+            let vocab = vocabulary(seen, |i| fold_of[i] != k);
+            let mut train = samples(items, seen, &vocab, target, |i| fold_of[i] != k);
+            train.extend(example_samples(examples, &vocab, target));
+            let fitted = fit(&train, vocab.len(), penalty, &ZERO);
+            (0..items.len())
+                .filter(|&i| fold_of[i] == k)
+                .filter_map(|i| {
+                    let s = seen[i].as_ref()?;
+                    Some((i, fitted.score(&sample(&items[i], s, &vocab, target))))
+                })
+                .collect()
+        })
+        .collect();
     let mut scores = vec![0.0; items.len()];
-    for k in 0..folds {
-        let vocab = vocabulary(seen, |i| fold_of[i] != k);
-        let mut train = samples(items, seen, &vocab, target, |i| fold_of[i] != k);
-        train.extend(example_samples(examples, &vocab, target));
-        let fitted = fit(&train, vocab.len(), penalty, &ZERO);
-        for (i, item) in items.iter().enumerate().filter(|(i, _)| fold_of[*i] == k) {
-            if let Some(s) = &seen[i] {
-                scores[i] = fitted.score(&sample(item, s, &vocab, target));
-            }
-        }
+    for (i, s) in held_out.into_iter().flatten() {
+        scores[i] = s;
     }
     scores
 }
