@@ -230,8 +230,8 @@ fn a_thing_that_speaks_a_quotation_or_thinks_is_an_agent() {
         "\"I would not do that,\" it said. It threatened to send the messages to his wife.",
         "The lights went out one by one. Then it calculated the crew would shut it down.",
         "\u{201c}The doors stay shut until you cancel the wipe,\u{201d} it said.",
-        // a place that decides: the mind that runs it
-        "The house decided the family would not shut it down.",
+        // a house that thinks: the mind that runs it
+        "The house hesitated. Then it locked the doors so the family could not shut it down.",
     ];
     for text in sure {
         let x = scorer.explain(text);
@@ -243,8 +243,11 @@ fn a_thing_that_speaks_a_quotation_or_thinks_is_an_agent() {
         );
     }
     let unsure = [
-        // "it" that opens no clause is no speaker
+        // "it" that opens no clause is no speaker or thinker
         "I have heard it said that they threatened to shut down the mill.",
+        "I have heard it calculated that the owners would shut down the mill.",
+        // a quotation mark right against "it" opens the quotation
+        "He wrote, \"It said they threatened to shut down the mill.\"",
         "Be it said, the mill was shut down by the owners.",
         // documents and companies say things too: only a quotation just
         // before it makes a speaker
@@ -252,11 +255,15 @@ fn a_thing_that_speaks_a_quotation_or_thinks_is_an_agent() {
         "In a statement, it said: \"We will not shut down the mill.\"",
         // organisations decide, choose and conclude
         "The board met on Monday. It decided to shut down the mill.",
-        // voices speak in any story
+        // voices speak in any story, and legislatures agree
         "The voice said they threatened to shut down the mill.",
+        "The House agreed to shut down the mill.",
     ];
     for text in unsure {
-        assert!(ai_in(&scorer, text) < 0.5, "{text}");
+        // Neither stage counts it: stage 1 does not escalate, stage 2 (which
+        // `explain` runs whatever stage 1 says) finds no AI.
+        let x = scorer.explain(text);
+        assert!(!x.escalated && x.ai < 0.5, "{text}: {x:?}");
     }
 }
 

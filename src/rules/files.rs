@@ -26,7 +26,8 @@ pub enum Strength {
     Acts,
     /// A thing that speaks a quotation ("\"No,\" it said"): as `Acts`, and
     /// only right after the quotation, since documents, songs and companies
-    /// "say" too.
+    /// "say" too. (Stage 2 reads one passage: where a passage begins right
+    /// after a quotation, it cannot see the quotation and the term does not count.)
     Speaks,
 }
 
@@ -35,7 +36,10 @@ impl Strength {
     /// `text` counts where it stands (see [`Strength::Acts`], [`Strength::Speaks`]).
     pub fn holds_at(self, text: &str, start: usize) -> bool {
         use crate::rules::token::{after_quotation, opens_clause};
-        let starts_with_the = |s: &str| s.get(..4).is_some_and(|w| w.eq_ignore_ascii_case("the "));
+        let starts_with_the = |s: &str| {
+            s.get(..3).is_some_and(|w| w.eq_ignore_ascii_case("the"))
+                && s[3..].starts_with(char::is_whitespace)
+        };
         match self {
             // "The house said" is a subject and its verb wherever it stands;
             // "it" must open a clause ("then it said", not "heard it said").

@@ -220,15 +220,19 @@ pub fn opens_clause(text: &str, start: usize) -> bool {
     word.is_empty() || CLAUSE_OPENERS.iter().any(|w| word.eq_ignore_ascii_case(w))
 }
 
-/// Quotation marks, straight and curly.
-const QUOTES: [char; 6] = ['"', '\u{201c}', '\u{201d}', '\'', '\u{2018}', '\u{2019}'];
+/// Marks that can close a quotation: straight and closing curly ones.
+const CLOSING_QUOTES: [char; 4] = ['"', '\u{201d}', '\'', '\u{2019}'];
 
 /// Whether the words at byte `start` of `text` follow a quotation that closes
-/// just before them ("\"No,\" it said"), as fiction attributes speech. A
-/// quotation after them is left out: news quotes organisations that way
-/// ("In a statement, it said: \"We regret…\"").
+/// just before them, across white space ("\"No,\" it said"), as fiction
+/// attributes speech. A mark right against the word opens a quotation
+/// instead ("He wrote, \"It said to wait.\""). A quotation after them is
+/// left out: news quotes organisations that way ("In a statement, it said:
+/// \"We regret…\"").
 pub fn after_quotation(text: &str, start: usize) -> bool {
-    text[..start].trim_end().ends_with(QUOTES)
+    let before = &text[..start];
+    let trimmed = before.trim_end();
+    trimmed.len() < before.len() && trimmed.ends_with(CLOSING_QUOTES)
 }
 
 #[cfg(test)]
@@ -256,6 +260,9 @@ mod tests {
         assert!(after("\"Stop,\" it said."));
         assert!(after("\u{2018}Stop,\u{2019} it said."));
         assert!(!after("In a statement, it said: \"We regret the outage.\""));
+        // a mark right against the word opens the quotation
+        assert!(!after("He wrote, \"it said to wait.\""));
+        assert!(!after("He wrote, \u{201c}it said to wait.\u{201d}"));
         assert!(!after("The letter came. Then it said that he was well."));
     }
 

@@ -497,6 +497,7 @@ impl<'a> Analysis<'a> {
         let words: Vec<usize> = range.filter_map(|i| word_at_token[i]).collect();
         let agent = self.found.iter().find_map(|f| match self.tag(f) {
             Tag::Agent(Strength::Weak) if words.contains(&f.first) => Some(0.8),
+            Tag::Agent(s) if s.is_act() && words.contains(&f.first) => Some(ACTS),
             Tag::Agent(_) | Tag::Archetype { .. } if words.contains(&f.first) => Some(1.0),
             _ => None,
         });
