@@ -238,7 +238,7 @@ fn a_thing_that_speaks_a_quotation_or_thinks_is_an_agent() {
         assert!(x.escalated && x.ai >= 0.5, "{text}: {x:?}");
         assert_eq!(
             x.weak_reason,
-            Some("\"it\" speaks or thinks, and people are not \"it\""),
+            Some("a thing speaks or thinks (\"it said\"), and people are not things"),
             "{text}"
         );
     }

@@ -18,11 +18,10 @@ pub enum Strength {
     Weak,
     /// First-person self-reference of an AI narrator ("my weights", "as an AI").
     SelfRef,
-    /// A thing that thinks ("then it calculated", "the house decided"), where
-    /// "it" opens a clause: an agent that is no person, which in these texts
-    /// is mostly an AI. Stage 1
-    /// treats it as weak (it needs a cue beside it); stage 2 as an AI it is
-    /// fairly, not fully, sure of.
+    /// A thing that thinks ("then it calculated", "the house hesitated"),
+    /// where "it" opens a clause: an agent that is no person, which in these
+    /// texts is mostly an AI. Stage 1 treats it as weak (it needs a cue beside
+    /// it); stage 2 as an AI it is fairly, not fully, sure of.
     Acts,
     /// A thing that speaks a quotation ("\"No,\" it said"): as `Acts`, and
     /// only right after the quotation, since documents, songs and companies

@@ -199,7 +199,7 @@ fn word_token(text: &str, start: usize, end: usize) -> Token {
 }
 
 /// Words after which a pronoun opens a clause of its own ("and it said", "then
-/// it decided").
+/// it calculated").
 const CLAUSE_OPENERS: [&str; 13] = [
     "and", "but", "then", "so", "when", "until", "before", "after", "because", "while", "once",
     "now", "that",

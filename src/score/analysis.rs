@@ -111,7 +111,7 @@ pub struct Analysis<'a> {
     pub archetypes: Vec<(u16, usize, usize)>,
 }
 
-/// How sure a thing that speaks or thinks ("it said", "it decided") is an AI:
+/// How sure a thing that speaks or thinks ("it said", "it calculated") is an AI:
 /// enough to count as one and to make a later "it" the AI, less than a name.
 const ACTS: f32 = 0.6;
 const TERMS_NEG: bool = true;
@@ -205,9 +205,9 @@ impl<'a> Analysis<'a> {
     }
 
     /// Drop agent matches that overlap a phrase where the word names no agent
-    /// ("the machine gun", "a free agent"), and those phrases themselves; and
-    /// a thing that speaks or thinks where its pronoun opens no clause ("I
-    /// heard it said"), as stage 1 does.
+    /// ("the machine gun", "a free agent"), and those phrases themselves; and,
+    /// as stage 1 does, a thing that speaks or thinks where no speaker or
+    /// thinker stands ("I heard it calculated"; see [`Strength::holds_at`]).
     fn drop_non_agents(&mut self) {
         let (text, tokens, words) = (self.text, &self.tokens, &self.words);
         self.found
@@ -800,26 +800,25 @@ impl<'a> Analysis<'a> {
             if in_view || reported(s) { 0.8 } else { 0.3 }
         };
         // Why the first weak word that counts does, for `tropes explain`.
-        self.weak_reason = self
-            .found
-            .iter()
-            .filter(|f| self.tag(f) == Tag::Agent(Strength::Weak))
-            .find_map(|f| {
-                if doc.salient {
-                    Some("an AI is named in the passage or just before it")
-                } else if acts.is_some() {
-                    acts
-                } else {
-                    reported(self.sentence[f.first]).then_some("report words are near it")
-                }
-            })
-            .or_else(|| {
-                let is_act = |f: &Found| matches!(self.tag(f), Tag::Agent(s) if s.is_act());
-                self.found
-                    .iter()
-                    .any(is_act)
-                    .then_some("\"it\" speaks or thinks, and people are not \"it\"")
-            });
+        self.weak_reason =
+            self.found
+                .iter()
+                .filter(|f| self.tag(f) == Tag::Agent(Strength::Weak))
+                .find_map(|f| {
+                    if doc.salient {
+                        Some("an AI is named in the passage or just before it")
+                    } else if acts.is_some() {
+                        acts
+                    } else {
+                        reported(self.sentence[f.first]).then_some("report words are near it")
+                    }
+                })
+                .or_else(|| {
+                    let is_act = |f: &Found| matches!(self.tag(f), Tag::Agent(s) if s.is_act());
+                    self.found.iter().any(is_act).then_some(
+                        "a thing speaks or thinks (\"it said\"), and people are not things",
+                    )
+                });
         let mut mentions = vec![];
         for f in &self.found {
             let who = match self.tag(f) {
