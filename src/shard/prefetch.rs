@@ -19,6 +19,8 @@ type Message = io::Result<Option<(Vec<u8>, usize)>>;
 /// A `BufRead` over a decoder running on its own thread.
 pub struct Prefetch {
     chunks: Receiver<Message>,
+    /// The decoding thread, joined only to report why it stopped early.
+    thread: Option<std::thread::JoinHandle<()>>,
     spent: SyncSender<Vec<u8>>,
     current: Vec<u8>,
     filled: usize,
@@ -39,11 +41,12 @@ impl Prefetch {
     pub fn spawn(inner: impl Read + Send + 'static) -> io::Result<Prefetch> {
         let (send, chunks) = sync_channel(DEPTH);
         let (spent, returned) = sync_channel(DEPTH + 2);
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("tropes-decompress".into())
             .spawn(move || decode(inner, &send, &returned))?;
         Ok(Prefetch {
             chunks,
+            thread: Some(thread),
             spent,
             current: vec![],
             filled: 0,
@@ -54,11 +57,12 @@ impl Prefetch {
 
     /// Take the next chunk from the decoding thread.
     fn next_chunk(&mut self) {
-        let message = self.chunks.recv().unwrap_or_else(|_| {
-            // The thread ends only after sending the end or an error, so a
-            // closed channel means it panicked: never read that as the end.
-            Err(io::Error::other("the decompression thread stopped"))
-        });
+        // The thread ends only after sending the end or an error, so a closed
+        // channel means it panicked: never read that as the end.
+        let message = self
+            .chunks
+            .recv()
+            .unwrap_or_else(|_| Err(self.why_stopped()));
         match message {
             Ok(Some((chunk, filled))) => {
                 let old = std::mem::replace(&mut self.current, chunk);
@@ -70,6 +74,20 @@ impl Prefetch {
             Ok(None) => self.state = State::Ended,
             Err(e) => self.state = State::Failed(e.kind(), e.to_string()),
         }
+    }
+
+    /// The error for a decoding thread that stopped without a word: its panic.
+    fn why_stopped(&mut self) -> io::Error {
+        let panic = self.thread.take().and_then(|t| t.join().err());
+        let why = panic
+            .as_deref()
+            .and_then(|p| {
+                p.downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+            })
+            .unwrap_or_else(|| "no message".into());
+        io::Error::other(format!("the decompression thread stopped: {why}"))
     }
 }
 
@@ -165,6 +183,55 @@ mod tests {
             .read_to_end(&mut out)
             .unwrap();
         assert_eq!(out, data);
+    }
+
+    /// A reader that panics, or one that never ends and says when it is dropped.
+    struct Panics;
+
+    impl Read for Panics {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            panic!("decoder bug")
+        }
+    }
+
+    struct Endless(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+    impl Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            buf.fill(b'x');
+            Ok(buf.len())
+        }
+    }
+
+    impl Drop for Endless {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_panicking_decoder_is_an_error_with_its_message_not_the_end() {
+        let mut p = Prefetch::spawn(Panics).unwrap();
+        let err = p.fill_buf().unwrap_err();
+        assert!(err.to_string().contains("decoder bug"), "{err}");
+    }
+
+    #[test]
+    fn dropping_the_reader_stops_the_decoding_thread() {
+        let dropped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut p = Prefetch::spawn(Endless(dropped.clone())).unwrap();
+        assert!(!p.fill_buf().unwrap().is_empty());
+        drop(p);
+        // The thread notices at its next send, a chunk away; wait for it
+        // (a liveness check: it fails only if the thread never ends).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !dropped.load(std::sync::atomic::Ordering::SeqCst) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the thread still runs"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
     }
 
     #[test]
