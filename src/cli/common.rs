@@ -44,6 +44,25 @@ impl Common {
     }
 }
 
+/// Run `side` on a thread of its own while `main` runs on this one, and return
+/// both results; `main`'s error comes first. Start-up uses it to load the
+/// tokenizer (about 0.13 s) while the filters load and compile, so neither
+/// waits for the other and a bad file of either kind still fails the command
+/// before any shard is opened.
+pub fn beside<S: Send, M>(
+    side: impl FnOnce() -> Result<S> + Send,
+    main: impl FnOnce() -> Result<M>,
+) -> Result<(S, M)> {
+    std::thread::scope(|scope| {
+        let side = scope.spawn(side);
+        let main = main();
+        // The thread returns a Result; a panic in it is passed on as a panic.
+        let side = side.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        let main = main?;
+        Ok((side?, main))
+    })
+}
+
 /// How to read documents out of the input lines, and which share to take.
 #[derive(Args, Debug, Clone)]
 pub struct InputArgs {
@@ -99,5 +118,23 @@ impl InputArgs {
             None => env("SLURM_ARRAY_TASK_COUNT")?.unwrap_or(1),
         };
         Ok((rank, world))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fails(what: &str) -> Result<u8> {
+        Err(Error::Usage(what.into()))
+    }
+
+    #[test]
+    fn beside_returns_both_results_and_the_main_error_first() {
+        assert_eq!(beside(|| Ok(1), || Ok("a")).unwrap(), (1, "a"));
+        let both = beside(|| fails("side"), || fails("main")).unwrap_err();
+        assert!(both.to_string().contains("main"), "{both}");
+        let side = beside(|| fails("side"), || Ok(2)).unwrap_err();
+        assert!(side.to_string().contains("side"), "{side}");
     }
 }

@@ -16,7 +16,7 @@ use tropes::shard::Codec;
 use tropes::tokens::{TokenCounter, bundled_tokenizer};
 use tropes::{Error, Result};
 
-use super::common::{Common, InputArgs};
+use super::common::{Common, InputArgs, beside};
 
 /// Arguments of `tropes rebalance`.
 #[derive(ClapArgs, Debug)]
@@ -60,8 +60,14 @@ pub struct Args {
 /// Run `tropes rebalance`.
 pub fn run(args: Args) -> Result<i32> {
     args.common.init_threads()?;
-    let filters = args.common.load_filters()?;
-    let policy = Policy::load(&args.policy, &filters.taxonomy)?;
+    let tokenizer = args.tokenizer.clone().unwrap_or_else(bundled_tokenizer);
+    let load_counter = || Ok(Arc::new(TokenCounter::load(&tokenizer)?));
+    let load_policy = || -> Result<_> {
+        let filters = args.common.load_filters()?;
+        let policy = Policy::load(&args.policy, &filters.taxonomy)?;
+        Ok((filters, policy))
+    };
+    let (counter, (filters, policy)) = beside(load_counter, load_policy)?;
     let compression = match args.compression.as_str() {
         "zstd" => Codec::Zstd,
         "gzip" | "gz" => Codec::Gzip,
@@ -72,7 +78,6 @@ pub fn run(args: Args) -> Result<i32> {
             )));
         }
     };
-    let tokenizer = args.tokenizer.clone().unwrap_or_else(bundled_tokenizer);
     let (rank, world_size) = args.input.worker()?;
     let req = RebalanceRequest {
         inputs: args.inputs,
@@ -80,7 +85,7 @@ pub fn run(args: Args) -> Result<i32> {
         out: args.out,
         policy,
         filters: filters.clone(),
-        counter: Some(Arc::new(TokenCounter::load(&tokenizer)?)),
+        counter: Some(counter),
         compression,
         level: args
             .level

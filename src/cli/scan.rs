@@ -12,7 +12,7 @@ use tropes::segment::SegmentConfig;
 use tropes::tokens::{TokenCounter, TokenSampling, bundled_tokenizer};
 use tropes::{Error, Result};
 
-use super::common::{Common, InputArgs};
+use super::common::{Common, InputArgs, beside};
 use super::progress::Display;
 use super::summary;
 
@@ -119,13 +119,19 @@ pub fn request(
             "--dolma-layout {name:?}: give an attribute-set name, one path component"
         )));
     }
-    let filters = common.load_filters()?;
-    let counter = if opts.no_tokens {
-        None
-    } else {
+    let load_counter = || -> Result<Option<Arc<TokenCounter>>> {
+        if opts.no_tokens {
+            return Ok(None);
+        }
         let path = opts.tokenizer.clone().unwrap_or_else(bundled_tokenizer);
-        Some(Arc::new(TokenCounter::load(&path)?))
+        Ok(Some(Arc::new(TokenCounter::load(&path)?)))
     };
+    let load_scorer = || -> Result<_> {
+        let filters = common.load_filters()?;
+        let scorer = Arc::new(RuleScorer::new(filters.clone())?);
+        Ok((filters, scorer))
+    };
+    let (counter, (filters, scorer)) = beside(load_counter, load_scorer)?;
     let sampling = TokenSampling {
         exact: opts.exact_tokens,
         rate: opts.token_sample,
@@ -166,7 +172,6 @@ pub fn request(
         sampling,
         dolma_layout: opts.dolma_layout.clone(),
     };
-    let scorer = Arc::new(RuleScorer::new(filters.clone())?);
     Ok(ScanRequest {
         inputs,
         out,
