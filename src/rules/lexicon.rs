@@ -27,6 +27,10 @@ struct Indexed {
     id: u32,
     /// Fewest and most words before the indexed word.
     before: (usize, usize),
+    /// The pattern is this one word, matched without regard to case: finding
+    /// its key is finding a match, with nothing left to check. Most lookups
+    /// are of these (the word lists of `context.toml`: "the", "it", "not").
+    whole: bool,
 }
 
 /// The first (up to) three characters of `s`.
@@ -85,17 +89,21 @@ impl<T> PatternSet<T> {
         let Elem::Word(alts) = &pattern.elems[elem] else {
             return;
         };
-        let entry = Indexed {
-            id,
-            before: pattern.elems[..elem]
-                .iter()
-                .fold((0, 0), |(lo, hi), e| match e {
-                    Elem::Word(_) => (lo + 1, hi + 1),
-                    Elem::Gap(n) => (lo, hi + n),
-                }),
-        };
+        let before = pattern.elems[..elem]
+            .iter()
+            .fold((0, 0), |(lo, hi), e| match e {
+                Elem::Word(_) => (lo + 1, hi + 1),
+                Elem::Gap(n) => (lo, hi + n),
+            });
+        let one_word = pattern.elems.len() == 1 && !pattern.case_sensitive;
         for alt in alts {
             let key = alt.text.to_lowercase();
+            let entry = Indexed {
+                id,
+                before,
+                // A key is lowercased; the pattern compares the text as parsed.
+                whole: one_word && key == alt.text,
+            };
             if alt.prefix {
                 let h = head(&key);
                 self.key_chars[h.chars().count()] = true;
@@ -129,19 +137,37 @@ impl<T> PatternSet<T> {
         words: &[usize],
         sentence_end: &[usize],
     ) -> Vec<Found> {
-        // (start, pattern) pairs worth trying, then tried in order.
-        let mut tries: Vec<(usize, u32)> = vec![];
+        // Each pattern indexed under a word is tried at every start its
+        // index allows; a one-word pattern is found by its key alone.
+        let mut found: Vec<Found> = vec![];
         for at in 0..words.len() {
             let lower = tokens[words[at]].lower.as_str();
-            let mut push = |e: &Indexed| {
-                let (lo, hi) = e.before;
-                let first = at.saturating_sub(hi);
-                if at >= lo {
-                    tries.extend((first..=at - lo).map(|start| (start, e.id)));
+            let mut try_entry = |e: &Indexed| {
+                if e.whole {
+                    found.push(Found {
+                        entry: e.id,
+                        first: at,
+                        last: at,
+                    });
+                    return;
                 }
+                let (lo, hi) = e.before;
+                if at < lo {
+                    return;
+                }
+                let (pattern, _) = &self.entries[e.id as usize];
+                let starts = at.saturating_sub(hi)..=at - lo;
+                found.extend(starts.filter_map(|first| {
+                    let last = pattern.match_at(text, tokens, words, first, sentence_end[first])?;
+                    Some(Found {
+                        entry: e.id,
+                        first,
+                        last,
+                    })
+                }));
             };
             if let Some(entries) = self.exact.get(lower) {
-                entries.iter().for_each(&mut push);
+                entries.iter().for_each(&mut try_entry);
             }
             let ends = lower.char_indices().map(|(i, c)| i + c.len_utf8()).take(3);
             for (n, end) in ends.enumerate() {
@@ -150,24 +176,16 @@ impl<T> PatternSet<T> {
                 }
                 if let Some(list) = self.prefixed.get(&lower[..end]) {
                     let hits = list.iter().filter(|(p, _)| lower.starts_with(p.as_str()));
-                    hits.for_each(|(_, e)| push(e));
+                    hits.for_each(|(_, e)| try_entry(e));
                 }
             }
         }
-        tries.sort_unstable();
-        tries.dedup();
-        tries
-            .into_iter()
-            .filter_map(|(first, id)| {
-                let (pattern, _) = &self.entries[id as usize];
-                let last = pattern.match_at(text, tokens, words, first, sentence_end[first])?;
-                Some(Found {
-                    entry: id,
-                    first,
-                    last,
-                })
-            })
-            .collect()
+        // A pattern matches at most once from a start, so (first, entry) orders
+        // a match and identifies it (one found twice, by two of its keys or
+        // from two anchor words, is kept once).
+        found.sort_unstable_by_key(|f| (f.first, f.entry));
+        found.dedup();
+        found
     }
 }
 
@@ -205,5 +223,16 @@ mod tests {
         assert_eq!(find(&set, text), by_first_word);
         let ids: Vec<u32> = by_first_word.iter().map(|f| f.entry).collect();
         assert_eq!(ids, [1, 0, 5, 2, 3, 4, 0, 5]);
+    }
+
+    #[test]
+    fn a_match_found_by_two_keys_is_listed_once() {
+        let mut set = PatternSet::new();
+        set.add(Pattern::parse("threat*|threaten*", false).unwrap(), ());
+        set.add(Pattern::parse("it ~2 threat*|threaten*", false).unwrap(), ());
+        let found = find(&set, "It then threatened them.");
+        let spans: Vec<(u32, usize, usize)> =
+            found.iter().map(|f| (f.entry, f.first, f.last)).collect();
+        assert_eq!(spans, [(1, 0, 2), (0, 2, 2)]);
     }
 }
