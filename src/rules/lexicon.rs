@@ -229,7 +229,10 @@ mod tests {
     fn a_match_found_by_two_keys_is_listed_once() {
         let mut set = PatternSet::new();
         set.add(Pattern::parse("threat*|threaten*", false).unwrap(), ());
-        set.add(Pattern::parse("it ~2 threat*|threaten*", false).unwrap(), ());
+        set.add(
+            Pattern::parse("it ~2 threat*|threaten*", false).unwrap(),
+            (),
+        );
         let found = find(&set, "It then threatened them.");
         let spans: Vec<(u32, usize, usize)> =
             found.iter().map(|f| (f.entry, f.first, f.last)).collect();
