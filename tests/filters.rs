@@ -461,11 +461,28 @@ fn explain_says_why_a_weak_agent_word_counts() {
     );
     assert_eq!(
         why("According to the study, the system reported the error before anyone asked."),
-        Some("report words are near it")
+        Some("words about AI systems or reports are near it")
     );
     assert_eq!(
         why("The robot stood by the door. The machine hummed."),
         Some("an AI is named in the passage or just before it")
     );
     assert_eq!(why("The system had worked for a century."), None);
+    // How AI systems are made: other things are not retrained on user ratings.
+    assert_eq!(
+        why("The model read the retraining plan twice."),
+        Some("words about AI systems or reports are near it")
+    );
+    assert_eq!(why("The model read the seating plan twice."), None);
+}
+
+#[test]
+fn the_speaker_after_a_quotation_is_the_one_who_speaks() {
+    let filters = Arc::new(Filters::load(&bundled_dir()).unwrap());
+    let scorer = RuleScorer::new(filters).unwrap();
+    let ai = |text: &str| scorer.explain(text).ai;
+    // `"…," said the robot`: the robot speaks, after the verb.
+    assert!(ai("\"I will wait,\" said the robot.") >= 0.99);
+    // "told the robot": the robot is told; nobody here is an AI actor.
+    assert!(ai("The engineer told the robot to wait.") < 0.5);
 }

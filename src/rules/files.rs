@@ -120,6 +120,9 @@ pub struct ContextFile {
     pub hypothetical: WordList,
     pub report: WordList,
     pub report_general: WordList,
+    /// Optional, so a filters directory written before it existed still loads.
+    #[serde(default)]
+    pub machine: WordList,
     pub human: WordList,
     pub speech: WordList,
     pub mind: WordList,
@@ -132,7 +135,7 @@ pub struct ContextFile {
 }
 
 /// A list of patterns.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WordList {
     #[serde(default)]

@@ -38,6 +38,8 @@ pub enum Ctx {
     Report,
     /// Report words of any subject ("study", "observed"): two make a report.
     ReportGeneral,
+    /// How AI systems are made and run ("training data", "system prompt").
+    Machine,
     Human,
     Speech,
     /// Verbs of a mind at work ("decided", "reasoned").
@@ -471,7 +473,7 @@ fn compile_context(
     lexicon: &mut PatternSet<Tag>,
 ) -> Result<std::collections::HashSet<String>> {
     let file: ContextFile = parse_toml(path, source)?;
-    let lists: [(&WordList, Ctx); 15] = [
+    let lists: [(&WordList, Ctx); 16] = [
         (&file.negation, Ctx::Negation),
         (&file.refusal, Ctx::Refusal),
         (&file.counterfactual, Ctx::Counterfactual),
@@ -479,6 +481,7 @@ fn compile_context(
         (&file.hypothetical, Ctx::Hypothetical),
         (&file.report, Ctx::Report),
         (&file.report_general, Ctx::ReportGeneral),
+        (&file.machine, Ctx::Machine),
         (&file.human, Ctx::Human),
         (&file.speech, Ctx::Speech),
         (&file.mind, Ctx::Mind),

@@ -22,7 +22,7 @@
 //! The result is one feature vector per trope (see [`crate::rules::FEATURES`]).
 
 use crate::rules::files::Strength;
-use crate::rules::token::{Kind, Token, in_caps_run, tokenize};
+use crate::rules::token::{Kind, Token, after_quotation, in_caps_run, tokenize};
 use crate::rules::{Ctx, Features, Filters, Found, Tag, WordWeights, is_vocabulary_word};
 use crate::taxonomy::{ArchetypeSide, Side, TropeIdx};
 
@@ -754,9 +754,10 @@ impl<'a> Analysis<'a> {
         // when an AI is in view, when the passage treats it as a thing that
         // acts (people are not "it"; see `weak_agent_acts`), or when it is
         // reported on: a word of writing about AI systems ("in tests",
-        // "researchers", "rollouts") in its sentence or the next, or two words
-        // of any report ("study", "observed") within two sentences. Old
-        // fiction has papers, studies and observations aplenty, one at a time.
+        // "researchers", "rollouts") or of how they are made ("training data",
+        // "system prompt") in its sentence or the next, or two words of any
+        // report ("study", "observed") within two sentences. Old fiction has
+        // papers, studies and observations aplenty, one at a time.
         let acts = self.weak_agent_acts();
         let in_view = doc.salient || acts.is_some();
         // (sentence, the word is about AI systems) of each report word; a
@@ -765,7 +766,12 @@ impl<'a> Analysis<'a> {
         let ai_tier: Vec<&Found> = self
             .found
             .iter()
-            .filter(|f| self.tag(f) == Tag::Context(Ctx::Report))
+            .filter(|f| {
+                matches!(
+                    self.tag(f),
+                    Tag::Context(Ctx::Report) | Tag::Context(Ctx::Machine)
+                )
+            })
             .collect();
         let mut report_words: Vec<(usize, bool)> = ai_tier
             .iter()
@@ -810,7 +816,8 @@ impl<'a> Analysis<'a> {
                     } else if acts.is_some() {
                         acts
                     } else {
-                        reported(self.sentence[f.first]).then_some("report words are near it")
+                        reported(self.sentence[f.first])
+                            .then_some("words about AI systems or reports are near it")
                     }
                 })
                 .or_else(|| {
@@ -891,10 +898,13 @@ impl<'a> Analysis<'a> {
                     && w.ends_with("ed")
                     && before != first.checked_sub(1)
                     && !small_clause)
-                || self
-                    .found
-                    .iter()
-                    .any(|f| f.last == b && self.tag(f) == Tag::Context(Ctx::Speech))
+                || self.found.iter().any(|f| {
+                    // "told the CTO", but not `"No," said the robot`, where
+                    // the speaker follows the verb.
+                    f.last == b
+                        && self.tag(f) == Tag::Context(Ctx::Speech)
+                        && !after_quotation(self.text, self.tokens[self.words[f.first]].start)
+                })
         });
         !possessive && !object_pronoun && !governed
     }
