@@ -53,8 +53,8 @@ pub enum Ctx {
 }
 
 impl Ctx {
-    /// A distinct bit per word list, for per-word masks.
-    pub fn bit(self) -> u16 {
+    /// A distinct bit per word list (room for 32), for per-word masks.
+    pub fn bit(self) -> u32 {
         1 << (self as u16)
     }
 }

@@ -97,7 +97,7 @@ pub struct Analysis<'a> {
     /// Per word position: covered by a context or cue match (not a name).
     stop: Vec<bool>,
     /// Per word position: the context word lists with a match ending there.
-    ctx_ending: Vec<u16>,
+    ctx_ending: Vec<u32>,
     mentions: Vec<Mention>,
     /// Report vocabulary is present.
     pub report: bool,
