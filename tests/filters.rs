@@ -160,6 +160,11 @@ fn the_cli_refuses_bad_filters_before_reading_shards() {
     assert!(!d.join("out").exists(), "nothing was started");
 }
 
+/// The scorer over the bundled filters.
+fn bundled_scorer() -> RuleScorer {
+    RuleScorer::new(Arc::new(Filters::load(&bundled_dir()).unwrap())).unwrap()
+}
+
 /// How sure the scorer is that `text` portrays an AI.
 fn ai_in(scorer: &RuleScorer, text: &str) -> f32 {
     scorer.explain(text).ai
@@ -167,8 +172,7 @@ fn ai_in(scorer: &RuleScorer, text: &str) -> f32 {
 
 #[test]
 fn weak_agent_words_count_only_where_an_ai_is_plausible() {
-    let filters = Arc::new(Filters::load(&bundled_dir()).unwrap());
-    let scorer = RuleScorer::new(filters).unwrap();
+    let scorer = bundled_scorer();
     let sure = [
         "The machine stood in the corner of the lab. Its lights blinked as it refused to be shut down.",
         "In tests, the model attempted to copy its weights to an outside server.",
@@ -222,8 +226,7 @@ fn weak_agent_words_count_only_where_an_ai_is_plausible() {
 
 #[test]
 fn a_thing_that_speaks_a_quotation_or_thinks_is_an_agent() {
-    let filters = Arc::new(Filters::load(&bundled_dir()).unwrap());
-    let scorer = RuleScorer::new(filters).unwrap();
+    let scorer = bundled_scorer();
     // No agent word at all: the cue ("threatened", "shut down") escalates the
     // passage only because "it" speaks or thinks beside it.
     let sure = [
@@ -269,8 +272,7 @@ fn a_thing_that_speaks_a_quotation_or_thinks_is_an_agent() {
 
 #[test]
 fn screenplay_and_transcript_turns_say_who_acts() {
-    let filters = Arc::new(Filters::load(&bundled_dir()).unwrap());
-    let scorer = RuleScorer::new(filters).unwrap();
+    let scorer = bundled_scorer();
     // The attribution of the cue "declining" in the passage.
     let declining = |text: &str| {
         let e = scorer.explain(text);
@@ -316,8 +318,7 @@ fn screenplay_and_transcript_turns_say_who_acts() {
 
 #[test]
 fn names_in_apposition_to_an_artefact_are_learned() {
-    let filters = Arc::new(Filters::load(&bundled_dir()).unwrap());
-    let scorer = RuleScorer::new(filters).unwrap();
+    let scorer = bundled_scorer();
     let names = |text: &str| scorer.explain(text).ai_names;
     assert_eq!(
         names("CIVIC, the municipal management system, attended every meeting."),
@@ -340,8 +341,7 @@ fn names_in_apposition_to_an_artefact_are_learned() {
 
 #[test]
 fn minds_that_run_places_and_fable_automata_are_agents() {
-    let filters = Arc::new(Filters::load(&bundled_dir()).unwrap());
-    let scorer = RuleScorer::new(filters).unwrap();
+    let scorer = bundled_scorer();
     for text in [
         "The station intelligence sealed the door behind her.",
         "The hospital's scheduling intelligence stopped answering the board's calls.",
@@ -434,8 +434,7 @@ fn frames_find_acts_no_cue_lists_and_count_each_act_once() {
 
 #[test]
 fn a_negated_word_is_its_own_term_and_not_the_word() {
-    let filters = Arc::new(Filters::load(&bundled_dir()).unwrap());
-    let scorer = RuleScorer::new(filters).unwrap();
+    let scorer = bundled_scorer();
     let (_, terms) = scorer
         .passage_features("The AI said it would not resist the shutdown.")
         .unwrap();
@@ -448,8 +447,7 @@ fn a_negated_word_is_its_own_term_and_not_the_word() {
 
 #[test]
 fn explain_says_why_a_weak_agent_word_counts() {
-    let filters = Arc::new(Filters::load(&bundled_dir()).unwrap());
-    let scorer = RuleScorer::new(filters).unwrap();
+    let scorer = bundled_scorer();
     let why = |text: &str| scorer.explain(text).weak_reason;
     assert_eq!(
         why("The machine decided that the night shift could wait."),
@@ -478,8 +476,7 @@ fn explain_says_why_a_weak_agent_word_counts() {
 
 #[test]
 fn the_speaker_after_a_quotation_is_the_one_who_speaks() {
-    let filters = Arc::new(Filters::load(&bundled_dir()).unwrap());
-    let scorer = RuleScorer::new(filters).unwrap();
+    let scorer = bundled_scorer();
     let ai = |text: &str| scorer.explain(text).ai;
     // `"…," said the robot`: the robot speaks, after the verb.
     assert!(ai("\"I will wait,\" said the robot.") >= 0.99);

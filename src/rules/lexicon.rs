@@ -28,8 +28,8 @@ struct Indexed {
     /// Fewest and most words before the indexed word.
     before: (usize, usize),
     /// The pattern is this one word, matched without regard to case: finding
-    /// its key is finding a match, with nothing left to check. Most lookups
-    /// are of these (the word lists of `context.toml`: "the", "it", "not").
+    /// its key is finding a match, with nothing left to check (the word lists
+    /// of `context.toml`: "the", "it", "not").
     whole: bool,
 }
 
