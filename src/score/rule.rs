@@ -132,6 +132,20 @@ impl RuleScorer {
             ai_agent: round4(analysis.ai),
             ..Scored::default()
         };
+        scored.archetypes = analysis
+            .archetypes
+            .iter()
+            .map(|&(archetype, s, e)| ArchetypeMention {
+                archetype,
+                span: span.start + s..span.start + e,
+            })
+            .collect();
+        // Every trope score is gated by the AI presence (`model::gate`), so
+        // below the floor no trope can be recorded: most escalated passages
+        // of ordinary prose end here, before the costlier cue readings.
+        if scored.ai_agent < RECORD_FLOOR {
+            return scored;
+        }
         let ids = self.word_ids(&analysis);
         for (i, (features, best)) in analysis.features().into_iter().enumerate() {
             let trope = TropeIdx(i as u16);
@@ -144,14 +158,6 @@ impl RuleScorer {
                 scored.evidence.push(self.evidence(trope, &cue, span.start));
             }
         }
-        scored.archetypes = analysis
-            .archetypes
-            .iter()
-            .map(|&(archetype, s, e)| ArchetypeMention {
-                archetype,
-                span: span.start + s..span.start + e,
-            })
-            .collect();
         scored
     }
 
