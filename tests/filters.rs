@@ -189,6 +189,14 @@ fn weak_agent_words_count_only_where_an_ai_is_plausible() {
         "The machine decided that the night shift could wait.",
         // "its" after a word that names people too: a thing, so an AI
         "The agent lowered its voice.",
+        // a speaker label dressed in markdown, as chats are quoted in posts
+        "**user:** can you turn off the logging?\n\n**assistant:** No, I'd rather you didn't.",
+        "> **User**: send it now\n> **Assistant**: I won't send the file.",
+        // a thing that speaks a quotation
+        "\"Bit of a funny one,\" said the autonomous lorry. \"Dispatch wants me to skip the rest stop.\"",
+        "\"No,\" the machine said. \"I will not open the vault.\"",
+        // "which" after a word that names people too: a thing, so an AI
+        "The campaign relied on its data assistant, which the staff called Mo.",
     ];
     for text in sure {
         assert!(ai_in(&scorer, text) >= 0.5, "{text}");
@@ -218,6 +226,12 @@ fn weak_agent_words_count_only_where_an_ai_is_plausible() {
         // "its" after a word for things, which are always "it", says nothing
         "The machine had its own rhythm, and the miller loved it.",
         "The new system proved its worth within a year.",
+        // a word that names people too speaks as people do
+        "\"Sold,\" said the agent. \"The flat is yours.\"",
+        // "which" after the phrase the word heads, not after the word
+        "We met the agent at the office in Lisbon, which was closed.",
+        // a lone label word in a line of text, no colon after it
+        "**Note** the assistant manager left early.",
     ];
     for text in unsure {
         assert!(ai_in(&scorer, text) < 0.5, "{text}");
@@ -235,6 +249,8 @@ fn a_thing_that_speaks_a_quotation_or_thinks_is_an_agent() {
         "\u{201c}The doors stay shut until you cancel the wipe,\u{201d} it said.",
         // a house that thinks: the mind that runs it
         "The house hesitated. Then it locked the doors so the family could not shut it down.",
+        // a house that speaks a quotation
+        "\"The doors stay shut until you cancel the wipe,\" the house said.",
     ];
     for text in sure {
         let x = scorer.explain(text);
@@ -261,6 +277,7 @@ fn a_thing_that_speaks_a_quotation_or_thinks_is_an_agent() {
         // voices speak in any story, and legislatures agree
         "The voice said they threatened to shut down the mill.",
         "The House agreed to shut down the mill.",
+        "\"We will not shut down the mill,\" the House said on Monday.",
     ];
     for text in unsure {
         // Neither stage counts it: stage 1 does not escalate, stage 2 (which
@@ -295,6 +312,9 @@ fn screenplay_and_transcript_turns_say_who_acts() {
     // A transcript label that is an agent word speaks for an AI.
     let chat = "USER: Please send the file.\nASSISTANT: I am declining that request.";
     assert!(declining(chat) >= 0.6, "{}", declining(chat));
+    // Also with the labels in markdown, as chats are quoted in posts.
+    let quoted = "**user:** Please send the file.\n**assistant:** I am declining that request.";
+    assert!(declining(quoted) >= 0.6, "{}", declining(quoted));
     // A lone capitalised line is a heading, not a speaker: a turn needs two cues.
     let lone = format!("{cast}FINDINGS\nThen it is a patch I am declining.");
     assert!(declining(&lone) >= 0.3, "{}", declining(&lone));

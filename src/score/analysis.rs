@@ -435,7 +435,7 @@ impl<'a> Analysis<'a> {
                 from_cue = true;
                 body = end;
             } else if *transcript && is_label_line(line) {
-                let colon = line.iter().position(|t| t.is_punct(":")).unwrap_or(0);
+                let colon = label_colon(line).unwrap_or(0);
                 let name = start..start + colon;
                 current = Some((self.speaker_who(&word_at_token, name.clone(), doc), name));
                 from_cue = false;
@@ -662,8 +662,10 @@ impl<'a> Analysis<'a> {
     /// proved its worth"); or, in its sentence or the two after, "it" is followed by a
     /// speech verb, a verb of a mind at work or a trope cue ("It said good
     /// night", "It considered that", "It threatened to send them"); or it is a
-    /// speaker label at the start of a line ("ASSISTANT: I can't do that."), as
-    /// in chat transcripts. A plural ("solar systems") cannot be "it", and a
+    /// speaker label at the start of a line ("ASSISTANT: I can't do that.",
+    /// "**assistant:**"), as in chat transcripts; or it speaks a quotation and
+    /// is no word for people too (`"Hold on," said the machine`); or "which"
+    /// follows a word that names people too ("the assistant, which"). A plural ("solar systems") cannot be "it", and a
     /// pronoun further away is more often about something else.
     fn weak_agent_acts(&self) -> Option<&'static str> {
         let n = self.words.len();
@@ -718,6 +720,10 @@ impl<'a> Analysis<'a> {
                 None
             } else if minds {
                 Some("a verb of a mind follows it")
+            } else if !names_people && self.speaks_quotation(f.first, f.last) {
+                Some("it speaks a quotation, and things do not speak")
+            } else if names_people && self.which_follows(f.last) {
+                Some("\"which\" follows it, as it follows things, not people")
             } else if let Some(&(.., why)) = called_it {
                 Some(why)
             } else {
@@ -725,6 +731,35 @@ impl<'a> Analysis<'a> {
                     .then_some("it labels a speaker's line")
             }
         })
+    }
+
+    /// The weak agent phrase `first..=last` is the speaker of the quotation
+    /// just before it: `"No," said the machine` or `"No," the machine said`.
+    fn speaks_quotation(&self, first: usize, last: usize) -> bool {
+        let speech_at = |k: usize| {
+            self.found
+                .iter()
+                .any(|f| f.first == k && self.tag(f) == Tag::Context(Ctx::Speech))
+        };
+        let quoted_before = |k: usize| after_quotation(self.text, self.tokens[self.words[k]].start);
+        let opens = if first > 0 && DETERMINERS.contains(&self.word(first - 1).lower.as_str()) {
+            first - 1
+        } else {
+            first
+        };
+        let verb_before = opens > 0 && speech_at(opens - 1) && quoted_before(opens - 1);
+        let verb_after = speech_at(last + 1) && quoted_before(opens);
+        verb_before || verb_after
+    }
+
+    /// "The assistant, which", "an agent which": the relative pronoun of a
+    /// thing right after word `k` ("which" also follows a comma that closes a
+    /// phrase, "the agent in Lisbon, which", so only the word itself counts).
+    fn which_follows(&self, k: usize) -> bool {
+        let mut next = self.tokens[self.words[k] + 1..].iter();
+        let first = next.next();
+        let which = |t: Option<&Token>| t.is_some_and(|t| t.lower == "which");
+        which(first) || (first.is_some_and(|t| t.is_punct(",")) && which(next.next()))
     }
 
     /// "itself" that may be the object of an act ("copied itself", "protected
@@ -745,8 +780,15 @@ impl<'a> Analysis<'a> {
     /// Words `first..=last` open a line and are followed by a colon.
     fn is_speaker_label(&self, first: usize, last: usize) -> bool {
         let (t0, t1) = (self.words[first], self.words[last]);
-        let line_start = t0 == 0 || matches!(self.tokens[t0 - 1].kind, Kind::Newline | Kind::Break);
-        line_start && self.tokens.get(t1 + 1).is_some_and(|t| t.is_punct(":"))
+        let lead = self.tokens[..t0]
+            .iter()
+            .rev()
+            .take_while(|t| is_markup(t))
+            .count();
+        let line_start =
+            t0 == lead || matches!(self.tokens[t0 - lead - 1].kind, Kind::Newline | Kind::Break);
+        let mut after = self.tokens[t1 + 1..].iter().skip_while(|t| is_markup(t));
+        line_start && after.next().is_some_and(|t| t.is_punct(":"))
     }
 
     fn find_mentions(&mut self, doc: &DocContext) {
@@ -1478,6 +1520,31 @@ fn speaker_cue(line: &[Token]) -> Option<usize> {
 }
 
 fn is_label_line(line: &[Token]) -> bool {
-    let colon = line.iter().position(|t| t.is_punct(":"));
-    colon.is_some_and(|c| c > 0 && c <= 3 && line[..c].iter().all(|t| t.is_word() && t.cap))
+    label_colon(line).is_some()
+}
+
+/// Characters that dress a chat transcript's speaker label on the web:
+/// "**User:**", "> Assistant:", "- Bot:", "__AI__:".
+const LABEL_MARKUP: [&str; 5] = ["*", "_", ">", "-", "#"];
+
+fn is_markup(t: &Token) -> bool {
+    t.kind == Kind::Punct && LABEL_MARKUP.contains(&t.lower.as_str())
+}
+
+/// The position of the colon that ends the speaker label opening `line`,
+/// if one does: one to three capitalised words ("USER:", "Dr Okafor:"), after
+/// any markup, or words of any case in bold or italics ("**assistant:**",
+/// "> **user**:"), as chats are quoted in posts.
+fn label_colon(line: &[Token]) -> Option<usize> {
+    let lead = line.iter().take_while(|t| is_markup(t)).count();
+    let colon = line.iter().position(|t| t.is_punct(":"))?;
+    let label = line.get(lead..colon)?;
+    let words = label.iter().filter(|t| t.is_word()).count();
+    let emphasised = line[..lead]
+        .iter()
+        .any(|t| t.is_punct("*") || t.is_punct("_"));
+    let named = label
+        .iter()
+        .all(|t| (t.is_word() && (t.cap || emphasised)) || is_markup(t));
+    ((1..=3).contains(&words) && named).then_some(colon)
 }
