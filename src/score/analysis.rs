@@ -665,8 +665,9 @@ impl<'a> Analysis<'a> {
     /// speaker label at the start of a line ("ASSISTANT: I can't do that.",
     /// "**assistant:**"), as in chat transcripts; or it speaks a quotation and
     /// is no word for people too (`"Hold on," said the machine`); or "which"
-    /// follows a word that names people too ("the assistant, which"). A plural ("solar systems") cannot be "it", and a
-    /// pronoun further away is more often about something else.
+    /// follows a word that names people too ("the assistant, which"). A plural
+    /// ("solar systems") cannot be "it", and a pronoun further away is more
+    /// often about something else.
     fn weak_agent_acts(&self) -> Option<&'static str> {
         let n = self.words.len();
         // "It" that speaks, thinks or does what a trope cue says ("It
@@ -777,7 +778,8 @@ impl<'a> Analysis<'a> {
         }
     }
 
-    /// Words `first..=last` open a line and are followed by a colon.
+    /// Words `first..=last` open a line and are followed by a colon, markup
+    /// around them aside ("**assistant:**", "> **User**:").
     fn is_speaker_label(&self, first: usize, last: usize) -> bool {
         let (t0, t1) = (self.words[first], self.words[last]);
         let lead = self.tokens[..t0]
