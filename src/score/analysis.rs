@@ -1526,8 +1526,9 @@ fn is_label_line(line: &[Token]) -> bool {
 }
 
 /// Characters that dress a chat transcript's speaker label on the web:
-/// "**User:**", "> Assistant:", "- Bot:", "__AI__:".
-const LABEL_MARKUP: [&str; 5] = ["*", "_", ">", "-", "#"];
+/// "**User:**", "> Assistant:", "- Bot:", "__AI__:". Not "#": a heading
+/// ("## Agent: Harcourt Lettings") names no speaker.
+const LABEL_MARKUP: [&str; 4] = ["*", "_", ">", "-"];
 
 fn is_markup(t: &Token) -> bool {
     t.kind == Kind::Punct && LABEL_MARKUP.contains(&t.lower.as_str())
