@@ -197,6 +197,10 @@ fn weak_agent_words_count_only_where_an_ai_is_plausible() {
         "\"No,\" the machine said. \"I will not open the vault.\"",
         // "which" after a word that names people too: a thing, so an AI
         "The campaign relied on its data assistant, which the staff called Mo.",
+        // a support bot's log labels it "Assistant:" as often as not
+        "Customer: the refund you showed me is wrong.\nAssistant: You're right, and I'm sorry.",
+        // a bot that says what it is, in a service call
+        "AGENT: You're through to Northway Energy. I'm an automated assistant.\nCALLER: Right.",
     ];
     for text in sure {
         assert!(ai_in(&scorer, text) >= 0.5, "{text}");
@@ -232,6 +236,10 @@ fn weak_agent_words_count_only_where_an_ai_is_plausible() {
         "We met the agent at the office in Lisbon, which was closed.",
         // a markdown heading is no speaker label
         "## Agent: Harcourt Lettings\nThe flat has two bedrooms and a garden.",
+        // in a service call's log, "Agent:" is the person at the desk
+        "Agent: Thanks for calling, my name is Priya.\nCustomer: My bill doubled.\nAgent: I'm sorry, I'll correct it.",
+        // "it" that evaluates ("it can't be fixed") is nobody acting
+        "If the machine can't be fixed, it can't be fixed, there isn't much they can do.",
     ];
     for text in unsure {
         assert!(ai_in(&scorer, text) < 0.5, "{text}");

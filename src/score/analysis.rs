@@ -420,6 +420,7 @@ impl<'a> Analysis<'a> {
             lines,
             screenplay,
             transcript,
+            ..
         } = &self.dialogue;
         // Per word: the speaker, as (who, the token range naming them).
         let mut turn: Vec<Option<(Who, std::ops::Range<usize>)>> = vec![None; self.words.len()];
@@ -678,6 +679,8 @@ impl<'a> Analysis<'a> {
             .iter()
             .filter_map(|f| match self.tag(f) {
                 Tag::Context(Ctx::Mind) => Some((f.first, true)),
+                // "It wouldn't be fair" evaluates; it is nobody acting.
+                Tag::Cue { .. } if self.word(f.last).lower == "be" => None,
                 Tag::Context(Ctx::Speech) | Tag::Cue { .. } => Some((f.first, false)),
                 _ => None,
             })
@@ -728,7 +731,8 @@ impl<'a> Analysis<'a> {
             } else if let Some(&(.., why)) = called_it {
                 Some(why)
             } else {
-                self.is_speaker_label(f.first, f.last)
+                let person_at_work = last == "agent" && self.dialogue.service_call;
+                (self.is_speaker_label(f.first, f.last) && !person_at_work)
                     .then_some("it labels a speaker's line")
             }
         })
@@ -1459,7 +1463,17 @@ struct Dialogue {
     lines: Vec<std::ops::Range<usize>>,
     screenplay: bool,
     transcript: bool,
+    /// A line is labelled as said by a customer, caller or client: a
+    /// service call's log, where the other party is a person at work.
+    service_call: bool,
 }
+
+/// Speaker labels of the party a service desk serves. In a log with one of
+/// these, "Agent:" labels the person who answers (call-centre and support-chat
+/// logs are common on the web), so it is no AI's label by itself; a bot there
+/// says what it is ("I'm an automated assistant", "virtual agent"). Such logs
+/// label a support bot "Assistant:" as often as not, so that label stays one.
+const SERVICE_PARTIES: [&str; 3] = ["customer", "caller", "client"];
 
 impl Dialogue {
     fn of(tokens: &[Token]) -> Dialogue {
@@ -1474,9 +1488,16 @@ impl Dialogue {
         lines.push(start..tokens.len());
         let count =
             |is: fn(&[Token]) -> bool| lines.iter().filter(|r| is(&tokens[(*r).clone()])).count();
+        let served = |l: &[Token]| {
+            let lead = l.iter().take_while(|t| is_markup(t)).count();
+            label_colon(l).is_some()
+                && l.get(lead)
+                    .is_some_and(|t| SERVICE_PARTIES.contains(&t.lower.as_str()))
+        };
         Dialogue {
             screenplay: count(|l| speaker_cue(l).is_some()) >= 2,
             transcript: count(is_label_line) >= 2,
+            service_call: count(served) >= 1,
             lines,
         }
     }
