@@ -511,3 +511,29 @@ fn the_speaker_after_a_quotation_is_the_one_who_speaks() {
     // "told the robot": the robot is told; nobody here is an AI actor.
     assert!(ai("The engineer told the robot to wait.") < 0.5);
 }
+
+#[test]
+fn stage_one_finds_every_strong_agent_term_as_written() {
+    // "ChatGPT", "LLMs", "GPT-4o": a case-insensitive term must be found in
+    // its own mixed-case spelling too, not only in lower case, capitalised
+    // and in capitals, or a passage naming it is never scored.
+    use tropes::rules::Tag;
+    use tropes::rules::files::Strength;
+    let filters = Arc::new(Filters::load(&bundled_dir()).unwrap());
+    let scorer = RuleScorer::new(filters.clone()).unwrap();
+    let plain = |s: &str| s.chars().all(|c| c.is_alphanumeric() || " -'.".contains(c));
+    let mut missed = vec![];
+    let mut checked = 0;
+    for (pattern, tag) in filters.lexicon.entries() {
+        if *tag != Tag::Agent(Strength::Strong) || !plain(&pattern.source) {
+            continue;
+        }
+        let text = format!("Yesterday {} was switched on.", pattern.source);
+        checked += 1;
+        if !scorer.explain(&text).escalated {
+            missed.push(pattern.source.clone());
+        }
+    }
+    assert!(checked > 30, "only {checked} plain strong terms");
+    assert!(missed.is_empty(), "stage 1 misses {missed:?}");
+}

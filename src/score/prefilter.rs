@@ -483,7 +483,8 @@ fn anchor_kind(tag: &Tag) -> Option<AnchorKind> {
 }
 
 /// The spellings stage 1 looks for: the literal as written and in capitals
-/// when case matters, else its lower-case, capitalised and upper-case forms. (Matching exactly
+/// when case matters, else as written and in its lower-case, capitalised and
+/// upper-case forms. (Matching exactly
 /// rather than ignoring ASCII case keeps the case-sensitive alias AM from firing
 /// on every "am".)
 fn case_variants(literal: &str, case_sensitive: bool) -> Vec<String> {
@@ -499,7 +500,9 @@ fn case_variants(literal: &str, case_sensitive: bool) -> Vec<String> {
         .next()
         .map(|c| c.to_uppercase().chain(chars).collect())
         .unwrap_or_default();
-    let mut forms = vec![lower, capital, literal.to_uppercase()];
+    // As written too: "ChatGPT", "LLMs" and "GPT-4o" are none of the others.
+    let mut forms = vec![literal.to_string(), lower, capital, literal.to_uppercase()];
+    forms.sort();
     forms.dedup();
     forms
 }
