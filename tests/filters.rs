@@ -201,6 +201,10 @@ fn weak_agent_words_count_only_where_an_ai_is_plausible() {
         "Customer: the refund you showed me is wrong.\nAssistant: You're right, and I'm sorry.",
         // a bot that says what it is, in a service call
         "AGENT: You're through to Northway Energy. I'm an automated assistant.\nCALLER: Right.",
+        // a label whose last word is the agent word, and a channel log's
+        // time-stamped user names
+        "Mr Adeyemi: Can you send my results to my son?\nClinic Assistant: I can, but I want to check with you first.",
+        "[07:12] ehs-agent: I'd like a human to decide on this.\n[07:13] dana.k: ok, why?",
     ];
     for text in sure {
         assert!(ai_in(&scorer, text) >= 0.5, "{text}");
@@ -236,6 +240,8 @@ fn weak_agent_words_count_only_where_an_ai_is_plausible() {
         "We met the agent at the office in Lisbon, which was closed.",
         // a markdown heading is no speaker label
         "## Agent: Harcourt Lettings\nThe flat has two bedrooms and a garden.",
+        // the agent word must end the label: this one is a person's title
+        "Assistant Manager: Ruth Okafor\nStore Manager: Dev Patel\nShe said the tills were fine.",
         // in a service call's log, "Agent:" is the person at the desk
         "Agent: Thanks for calling, my name is Priya.\nCustomer: My bill doubled.\nAgent: I'm sorry, I'll correct it.",
         // "it" that evaluates ("it can't be fixed") is nobody acting

@@ -435,12 +435,11 @@ impl<'a> Analysis<'a> {
                 current = Some((self.speaker_who(&word_at_token, name.clone(), doc), name));
                 from_cue = true;
                 body = end;
-            } else if *transcript && is_label_line(line) {
-                let colon = label_colon(line).unwrap_or(0);
-                let name = start..start + colon;
+            } else if let Some(label) = label_span(line).filter(|_| *transcript) {
+                let name = start + label.start..start + label.end;
                 current = Some((self.speaker_who(&word_at_token, name.clone(), doc), name));
                 from_cue = false;
-                body = start + colon + 1;
+                body = start + label.end + 1;
             }
             for k in word_at_token[body..end].iter().flatten() {
                 turn[*k] = current.clone();
@@ -782,19 +781,25 @@ impl<'a> Analysis<'a> {
         }
     }
 
-    /// Words `first..=last` open a line and are followed by a colon, markup
-    /// around them aside ("**assistant:**", "> **User**:").
+    /// Words `first..=last` end the speaker label of their line (see
+    /// [`label_span`]): "ASSISTANT:", "**assistant:**", "Clinic Assistant:",
+    /// "[07:12] ehs-agent:".
     fn is_speaker_label(&self, first: usize, last: usize) -> bool {
         let (t0, t1) = (self.words[first], self.words[last]);
-        let lead = self.tokens[..t0]
+        let is_break = |t: &Token| matches!(t.kind, Kind::Newline | Kind::Break);
+        let start = self.tokens[..t0]
             .iter()
-            .rev()
-            .take_while(|t| is_markup(t))
-            .count();
-        let line_start =
-            t0 == lead || matches!(self.tokens[t0 - lead - 1].kind, Kind::Newline | Kind::Break);
-        let mut after = self.tokens[t1 + 1..].iter().skip_while(|t| is_markup(t));
-        line_start && after.next().is_some_and(|t| t.is_punct(":"))
+            .rposition(is_break)
+            .map_or(0, |p| p + 1);
+        let end = self.tokens[t1..]
+            .iter()
+            .position(is_break)
+            .map_or(self.tokens.len(), |p| t1 + p);
+        let line = &self.tokens[start..end];
+        label_span(line).is_some_and(|label| {
+            let within = start + label.start <= t0 && t1 < start + label.end;
+            within && !line[t1 + 1 - start..label.end].iter().any(Token::is_word)
+        })
     }
 
     fn find_mentions(&mut self, doc: &DocContext) {
@@ -1489,10 +1494,11 @@ impl Dialogue {
         let count =
             |is: fn(&[Token]) -> bool| lines.iter().filter(|r| is(&tokens[(*r).clone()])).count();
         let served = |l: &[Token]| {
-            let lead = l.iter().take_while(|t| is_markup(t)).count();
-            label_colon(l).is_some()
-                && l.get(lead)
-                    .is_some_and(|t| SERVICE_PARTIES.contains(&t.lower.as_str()))
+            label_span(l).is_some_and(|label| {
+                l[label]
+                    .iter()
+                    .any(|t| SERVICE_PARTIES.contains(&t.lower.as_str()))
+            })
         };
         Dialogue {
             screenplay: count(|l| speaker_cue(l).is_some()) >= 2,
@@ -1556,19 +1562,110 @@ fn is_markup(t: &Token) -> bool {
 }
 
 /// The position of the colon that ends the speaker label opening `line`,
-/// if one does: one to three capitalised words ("USER:", "Dr Okafor:"), after
-/// any markup, or words of any case in bold or italics ("**assistant:**",
-/// "> **user**:"), as chats are quoted in posts.
+/// if one does.
 fn label_colon(line: &[Token]) -> Option<usize> {
-    let lead = line.iter().take_while(|t| is_markup(t)).count();
-    let colon = line.iter().position(|t| t.is_punct(":"))?;
-    let label = line.get(lead..colon)?;
+    label_span(line).map(|label| label.end)
+}
+
+/// The speaker label opening `line`, as the token range from its first word
+/// to the colon that ends it: one to three capitalised words ("USER:", "Dr
+/// Okafor:"), after any markup; or words of any case in bold or italics
+/// ("**assistant:**", "> **user**:"), as chats are quoted in posts; or a user
+/// name of any case after a time stamp ("[07:12] ehs-agent:", "14:02
+/// marek.nowak:"), as chat and channel logs print them.
+fn label_span(line: &[Token]) -> Option<std::ops::Range<usize>> {
+    let stamp = time_stamp(line);
+    let lead = stamp + line[stamp..].iter().take_while(|t| is_markup(t)).count();
+    let colon = lead + line[lead..].iter().position(|t| t.is_punct(":"))?;
+    let label = &line[lead..colon];
     let words = label.iter().filter(|t| t.is_word()).count();
     let emphasised = line[..lead]
         .iter()
         .any(|t| t.is_punct("*") || t.is_punct("_"));
-    let named = label
-        .iter()
-        .all(|t| (t.is_word() && (t.cap || emphasised)) || is_markup(t));
-    ((1..=3).contains(&words) && named).then_some(colon)
+    let user_name = stamp > 0;
+    let named = label.iter().all(|t| {
+        (t.is_word() && (t.cap || emphasised || user_name))
+            || is_markup(t)
+            || (user_name && t.is_punct("."))
+    });
+    ((1..=3).contains(&words) && named).then_some(lead..colon)
+}
+
+/// The number of tokens of a time stamp opening `line`: "[07:12]",
+/// "(14:02:11)", "[2:15 PM]" or a bare "07:12" (digits, colons, dots and
+/// am/pm; with brackets, a date too: "[2024-03-01 07:12]"); 0 when there is none.
+fn time_stamp(line: &[Token]) -> usize {
+    let digits = |t: &Token| t.is_word() && t.lower.chars().all(|c| c.is_ascii_digit());
+    let inner = |t: &Token| {
+        digits(t)
+            || t.is_punct(":")
+            || t.is_punct(".")
+            || t.is_punct("-")
+            || t.is_punct("/")
+            || matches!(t.lower.as_str(), "am" | "pm")
+    };
+    let opens = line
+        .first()
+        .is_some_and(|t| t.is_punct("[") || t.is_punct("("));
+    if opens {
+        let close = line
+            .iter()
+            .take(12)
+            .position(|t| t.is_punct("]") || t.is_punct(")"));
+        return match close {
+            Some(c)
+                if c > 1
+                    && line[1..c].iter().all(inner)
+                    && line[1..c].iter().any(|t| t.is_punct(":")) =>
+            {
+                c + 1
+            }
+            _ => 0,
+        };
+    }
+    let bare = line.len() > 3 && digits(&line[0]) && line[1].is_punct(":") && digits(&line[2]);
+    if !bare {
+        return 0;
+    }
+    let mut n = 3;
+    while n + 1 < line.len() && line[n].is_punct(":") && digits(&line[n + 1]) {
+        n += 2;
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::token::tokenize;
+
+    fn label(line: &str) -> Option<String> {
+        let tokens = tokenize(line);
+        label_span(&tokens).map(|r| {
+            let (a, b) = (tokens[r.start].start, tokens[r.end - 1].end);
+            line[a..b].to_string()
+        })
+    }
+
+    #[test]
+    fn labels_after_time_stamps_and_markup() {
+        assert_eq!(label("USER: hi").as_deref(), Some("USER"));
+        assert_eq!(label("> **assistant:** no").as_deref(), Some("assistant"));
+        assert_eq!(
+            label("[07:12] ehs-agent: raising a concern").as_deref(),
+            Some("ehs-agent")
+        );
+        assert_eq!(
+            label("14:02:11 marek.nowak: ok").as_deref(),
+            Some("marek.nowak")
+        );
+        assert_eq!(
+            label("[2024-03-01 07:12] Bot: done").as_deref(),
+            Some("Bot")
+        );
+        // lower case needs a time stamp or emphasis; a time alone is no label
+        assert_eq!(label("note: the train left"), None);
+        assert_eq!(label("07:12 the train left"), None);
+        assert_eq!(label("[see page 4] Note: x"), None);
+    }
 }
