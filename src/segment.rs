@@ -469,6 +469,8 @@ mod tests {
             "\"Stop!\" she said. (He did.) Then e.g. this.\r\nNext line\rand\n\nmore",
             "It cost 3.50 dollars. U.S. troops left. ok... fine?! Yes: no.  Two  spaces",
             "end.\"  ) x. y",
+            // ";" continues a sentence as "," does (a case proptest found)
+            "Why?; then",
         ] {
             let ours: Vec<(usize, &str)> = sentence_bounds(s).collect();
             assert_eq!(ours, library_sentences(s), "{s:?}");
