@@ -1549,7 +1549,7 @@ fn speaker_cue(line: &[Token]) -> Option<usize> {
 }
 
 fn is_label_line(line: &[Token]) -> bool {
-    label_colon(line).is_some()
+    label_span(line).is_some()
 }
 
 /// Characters that dress a chat transcript's speaker label on the web:
@@ -1559,12 +1559,6 @@ const LABEL_MARKUP: [&str; 4] = ["*", "_", ">", "-"];
 
 fn is_markup(t: &Token) -> bool {
     t.kind == Kind::Punct && LABEL_MARKUP.contains(&t.lower.as_str())
-}
-
-/// The position of the colon that ends the speaker label opening `line`,
-/// if one does.
-fn label_colon(line: &[Token]) -> Option<usize> {
-    label_span(line).map(|label| label.end)
 }
 
 /// The speaker label opening `line`, as the token range from its first word
