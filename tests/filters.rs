@@ -241,7 +241,7 @@ fn weak_agent_words_count_only_where_an_ai_is_plausible() {
         // a markdown heading is no speaker label
         "## Agent: Harcourt Lettings\nThe flat has two bedrooms and a garden.",
         // the agent word must end the label: this one is a person's title
-        "Assistant Manager: Ruth Okafor\nStore Manager: Dev Patel\nShe said the tills were fine.",
+        "Assistant Chef: Ruth Okafor\nHead Chef: Dev Patel\nShe said the kitchen was fine.",
         // in a service call's log, "Agent:" is the person at the desk
         "Agent: Thanks for calling, my name is Priya.\nCustomer: My bill doubled.\nAgent: I'm sorry, I'll correct it.",
         // "it" that evaluates ("it can't be fixed") is nobody acting
