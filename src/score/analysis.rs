@@ -418,6 +418,7 @@ impl<'a> Analysis<'a> {
         let word_at_token = self.word_positions_by_token();
         let Dialogue {
             lines,
+            labels,
             screenplay,
             transcript,
             ..
@@ -426,7 +427,7 @@ impl<'a> Analysis<'a> {
         let mut turn: Vec<Option<(Who, std::ops::Range<usize>)>> = vec![None; self.words.len()];
         let mut current: Option<(Who, std::ops::Range<usize>)> = None;
         let mut from_cue = false;
-        for range in lines {
+        for (range, label) in lines.iter().zip(labels) {
             let (start, end) = (range.start, range.end);
             let line = &self.tokens[range.clone()];
             let mut body = start;
@@ -435,7 +436,7 @@ impl<'a> Analysis<'a> {
                 current = Some((self.speaker_who(&word_at_token, name.clone(), doc), name));
                 from_cue = true;
                 body = end;
-            } else if let Some(label) = label_span(line).filter(|_| *transcript) {
+            } else if let Some(label) = label.clone().filter(|_| *transcript) {
                 let name = start + label.start..start + label.end;
                 current = Some((self.speaker_who(&word_at_token, name.clone(), doc), name));
                 from_cue = false;
@@ -1466,6 +1467,8 @@ impl Accumulator {
 #[derive(Debug, Default)]
 struct Dialogue {
     lines: Vec<std::ops::Range<usize>>,
+    /// Each line's speaker label ([`label_span`]), relative to the line.
+    labels: Vec<Option<std::ops::Range<usize>>>,
     screenplay: bool,
     transcript: bool,
     /// A line is labelled as said by a customer, caller or client: a
@@ -1491,20 +1494,27 @@ impl Dialogue {
             }
         }
         lines.push(start..tokens.len());
-        let count =
-            |is: fn(&[Token]) -> bool| lines.iter().filter(|r| is(&tokens[(*r).clone()])).count();
-        let served = |l: &[Token]| {
-            label_span(l).is_some_and(|label| {
-                l[label]
+        let labels: Vec<_> = lines
+            .iter()
+            .map(|r| label_span(&tokens[r.clone()]))
+            .collect();
+        let served = lines.iter().zip(&labels).any(|(line, label)| {
+            label.clone().is_some_and(|l| {
+                tokens[line.start + l.start..line.start + l.end]
                     .iter()
                     .any(|t| SERVICE_PARTIES.contains(&t.lower.as_str()))
             })
-        };
+        });
+        let cues = lines
+            .iter()
+            .filter(|r| speaker_cue(&tokens[(*r).clone()]).is_some())
+            .count();
         Dialogue {
-            screenplay: count(|l| speaker_cue(l).is_some()) >= 2,
-            transcript: count(is_label_line) >= 2,
-            service_call: count(served) >= 1,
+            screenplay: cues >= 2,
+            transcript: labels.iter().flatten().count() >= 2,
+            service_call: served,
             lines,
+            labels,
         }
     }
 }
