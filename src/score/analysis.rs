@@ -787,20 +787,14 @@ impl<'a> Analysis<'a> {
     /// "[07:12] ehs-agent:".
     fn is_speaker_label(&self, first: usize, last: usize) -> bool {
         let (t0, t1) = (self.words[first], self.words[last]);
-        let is_break = |t: &Token| matches!(t.kind, Kind::Newline | Kind::Break);
-        let start = self.tokens[..t0]
-            .iter()
-            .rposition(is_break)
-            .map_or(0, |p| p + 1);
-        let end = self.tokens[t1..]
-            .iter()
-            .position(is_break)
-            .map_or(self.tokens.len(), |p| t1 + p);
-        let line = &self.tokens[start..end];
-        label_span(line).is_some_and(|label| {
-            let within = start + label.start <= t0 && t1 < start + label.end;
-            within && !line[t1 + 1 - start..label.end].iter().any(Token::is_word)
-        })
+        let Dialogue { lines, labels, .. } = &self.dialogue;
+        let i = lines.partition_point(|line| line.end <= t0);
+        let (Some(line), Some(Some(label))) = (lines.get(i), labels.get(i)) else {
+            return false;
+        };
+        let (from, colon) = (line.start + label.start, line.start + label.end);
+        let within = from <= t0 && t1 < colon;
+        within && !self.tokens[t1 + 1..colon].iter().any(Token::is_word)
     }
 
     fn find_mentions(&mut self, doc: &DocContext) {
