@@ -10,6 +10,14 @@
 //! - the optimiser is L-BFGS, deterministic for the same data;
 //! - cross-validation holds out one source file (one author) at a time, so the
 //!   reported figures are for phrasing the model has not seen.
+//!
+//! Before the tropes, the presence model (`rules::presence`) is fitted the same
+//! way on the passages whose only agent word is a weak one that no rule
+//! confirms, with background passages (real prose where nothing is an AI) as
+//! further negatives. The trope models are then fitted, and cross-validated, on
+//! features computed with each passage's held-out presence probability (from a
+//! presence model fitted without its author), so the reported figures count
+//! the presence model's mistakes as well as their own.
 
 use std::collections::BTreeMap;
 
@@ -17,8 +25,9 @@ use serde::Serialize;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::labeled::Labeled;
-use crate::rules::{Features, N_FEATURES, Weights, WordWeights};
+use crate::rules::{Features, N_FEATURES, Presence, Weights, WordWeights};
 use crate::score::RuleScorer;
+use crate::score::rule::PresenceView;
 use crate::taxonomy::{Taxonomy, TropeIdx};
 
 /// Feature weights pulled towards zero.
@@ -60,13 +69,219 @@ pub struct Sample {
     pub y: bool,
 }
 
-/// Stage-2 view of every passage.
-pub fn features(scorer: &RuleScorer, items: &[Labeled]) -> Vec<Seen> {
+/// Stage-2 view of every passage, each with its presence probability where
+/// the presence model is asked (`presence[i]`; `None` there reads as
+/// unconfirmed, never as the model on disk, so training does not depend on the
+/// weights it replaces).
+pub fn features(scorer: &RuleScorer, items: &[Labeled], presence: &[Option<f32>]) -> Vec<Seen> {
     use rayon::prelude::*;
     items
         .par_iter()
-        .map(|i| scorer.passage_features(&i.text))
+        .zip(presence)
+        .map(|(i, p)| scorer.passage_features_with(&i.text, Some(p.unwrap_or(0.0))))
         .collect()
+}
+
+/// Stage-2 view of one text, the presence model asked where it would be.
+fn features_by(scorer: &RuleScorer, text: &str, presence: &Presence) -> Seen {
+    let p = scorer
+        .presence_view(text)
+        .filter(|v| v.asks)
+        .map(|v| presence.probability(v.words.iter().map(String::as_str)));
+    scorer.passage_features_with(text, Some(p.unwrap_or(0.0)))
+}
+
+/// The presence model and what cross-validation said of it.
+#[derive(Clone, Debug, Serialize)]
+pub struct PresenceReport {
+    /// Development passages it is fitted on: a weak agent word no rule
+    /// confirms, and no surer sign of an AI.
+    pub passages: usize,
+    /// Of those, the ones labelled as having an AI.
+    pub with_ai: usize,
+    /// Background passages it is fitted on (nothing in them is an AI).
+    pub background: usize,
+    pub vocabulary: usize,
+    /// Held out (a model fitted without the passage's fold): how many of each
+    /// kind it confirms.
+    pub confirmed_with_ai: usize,
+    pub confirmed_without_ai: usize,
+    pub confirmed_background: usize,
+    /// The same three counts were it to confirm from each of these
+    /// probabilities instead: (probability, with AI, without, background).
+    pub sweep: Vec<(f32, usize, usize, usize)>,
+}
+
+/// A fitted presence model, with the held-out probability of every labelled
+/// passage that asks it (`None` for the others).
+pub struct PresenceFit {
+    pub model: Presence,
+    pub held_out: Vec<Option<f32>>,
+    pub report: PresenceReport,
+}
+
+/// The view of a passage the presence model is fitted on, if it is one: a
+/// weak agent word no rule confirms, and no surer sign of an AI.
+fn fitted_on(v: &Option<PresenceView>) -> Option<&PresenceView> {
+    v.as_ref().filter(|v| v.asks && v.rules < 0.5)
+}
+
+/// One presence training row.
+struct PresenceRow<'v> {
+    words: &'v [String],
+    y: bool,
+    fold: usize,
+}
+
+/// Fit the presence model on the labelled passages (label: `ai_agent`) and the
+/// background (label: no AI), and score every asking labelled passage with a
+/// model fitted without its fold. Background passage `j` is in fold `j mod
+/// folds`, so every background passage gets a held-out score as well.
+pub fn fit_presence(
+    scorer: &RuleScorer,
+    items: &[Labeled],
+    background: &[Labeled],
+    fold_of: &[usize],
+    folds: usize,
+    penalty: Penalty,
+) -> PresenceFit {
+    use rayon::prelude::*;
+    let view = |l: &Labeled| scorer.presence_view(&l.text);
+    let item_views: Vec<Option<PresenceView>> = items.par_iter().map(view).collect();
+    let bg_views: Vec<Option<PresenceView>> = background.par_iter().map(view).collect();
+    let mut rows = vec![];
+    for (i, v) in item_views.iter().enumerate() {
+        if let Some(v) = fitted_on(v) {
+            let (y, fold) = (items[i].ai_agent, fold_of[i]);
+            rows.push(PresenceRow {
+                words: &v.words,
+                y,
+                fold,
+            });
+        }
+    }
+    let n_items = rows.len();
+    for (j, v) in bg_views.iter().enumerate() {
+        if let Some(v) = fitted_on(v) {
+            let (y, fold) = (background[j].ai_agent, j % folds.max(1));
+            rows.push(PresenceRow {
+                words: &v.words,
+                y,
+                fold,
+            });
+        }
+    }
+    // Per fold: (labelled passage, probability) and (background passage, probability).
+    type Scores = Vec<(usize, f32)>;
+    let per_fold: Vec<(Scores, Scores)> = (0..folds)
+        .into_par_iter()
+        .map(|k| {
+            let model = fit_presence_rows(&rows, |r| r.fold != k, penalty);
+            let prob = |v: &PresenceView| model.probability(v.words.iter().map(String::as_str));
+            let asking = |views: &[Option<PresenceView>], fold: &dyn Fn(usize) -> usize| {
+                views
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, _)| fold(i) == k)
+                    .filter_map(|(i, v)| v.as_ref().filter(|v| v.asks).map(|v| (i, prob(v))))
+                    .collect::<Vec<_>>()
+            };
+            let bg_fold = |j: usize| j % folds.max(1);
+            (
+                asking(&item_views, &|i| fold_of[i]),
+                asking(&bg_views, &bg_fold),
+            )
+        })
+        .collect();
+    let mut held_out = vec![None; items.len()];
+    let mut bg_held_out = vec![None; background.len()];
+    for (it, bg) in per_fold {
+        for (i, p) in it {
+            held_out[i] = Some(p);
+        }
+        for (j, p) in bg {
+            bg_held_out[j] = Some(p);
+        }
+    }
+    let count = |from: f32,
+                 views: &[Option<PresenceView>],
+                 probs: &[Option<f32>],
+                 want: &dyn Fn(usize) -> bool| {
+        (0..views.len())
+            .filter(|&i| fitted_on(&views[i]).is_some() && want(i))
+            .filter(|&i| probs[i].is_some_and(|p| p >= from))
+            .count()
+    };
+    let counts = |from: f32| {
+        (
+            from,
+            count(from, &item_views, &held_out, &|i| items[i].ai_agent),
+            count(from, &item_views, &held_out, &|i| !items[i].ai_agent),
+            count(from, &bg_views, &bg_held_out, &|j| !background[j].ai_agent),
+        )
+    };
+    let (_, confirmed_with_ai, confirmed_without_ai, confirmed_background) =
+        counts(crate::rules::presence::CONFIRMS);
+    let sweep = [0.5, 0.6, 0.7, 0.8, 0.9, 0.95].map(counts).to_vec();
+    let model = fit_presence_rows(&rows, |_| true, penalty);
+    let report = PresenceReport {
+        passages: n_items,
+        with_ai: rows[..n_items].iter().filter(|r| r.y).count(),
+        background: rows.len() - n_items,
+        vocabulary: model.len(),
+        confirmed_with_ai,
+        confirmed_without_ai,
+        confirmed_background,
+        sweep,
+    };
+    PresenceFit {
+        model,
+        held_out,
+        report,
+    }
+}
+
+/// Fit a presence model on the rows `keep` selects: words in two of them or
+/// more, class-balanced, the word penalty of the trope models.
+fn fit_presence_rows(
+    rows: &[PresenceRow],
+    keep: impl Fn(&PresenceRow) -> bool,
+    penalty: Penalty,
+) -> Presence {
+    let chosen: Vec<&PresenceRow> = rows.iter().filter(|r| keep(r)).collect();
+    let mut df: BTreeMap<&str, u32> = BTreeMap::new();
+    for r in &chosen {
+        for w in r.words {
+            *df.entry(w.as_str()).or_default() += 1;
+        }
+    }
+    let vocab: Vec<&str> = df
+        .into_iter()
+        .filter(|(_, n)| *n >= 2)
+        .map(|(w, _)| w)
+        .collect();
+    let samples: Vec<Sample> = chosen
+        .iter()
+        .map(|r| Sample {
+            x: [0.0; N_FEATURES],
+            words: r
+                .words
+                .iter()
+                .filter_map(|w| vocab.binary_search(&w.as_str()).ok().map(|i| i as u32))
+                .collect(),
+            y: r.y,
+        })
+        .collect();
+    if !samples.iter().any(|s| s.y) || samples.iter().all(|s| s.y) {
+        return Presence::default();
+    }
+    let fitted = fit(&samples, vocab.len(), penalty, &ZERO);
+    let words = vocab
+        .iter()
+        .zip(&fitted.words)
+        .filter(|(_, w)| w.abs() >= 1e-4)
+        .map(|(v, w)| (v.to_string(), *w));
+    Presence::new(fitted.weights.bias, words)
 }
 
 /// The vocabulary of the chosen passages: words in at least two of them.
@@ -281,6 +496,7 @@ pub struct TrainReport {
     /// The held-out predictions behind `cv`, one per passage.
     #[serde(skip)]
     pub cv_predictions: Vec<crate::score::Scored>,
+    pub presence: PresenceReport,
     #[serde(skip)]
     pub model: crate::rules::Model,
 }
@@ -289,13 +505,15 @@ pub struct TrainReport {
 pub fn train(
     scorer: &RuleScorer,
     items: &[Labeled],
+    background: &[Labeled],
     folds: usize,
     penalty: Penalty,
 ) -> TrainReport {
     let tax = &scorer.filters().taxonomy;
-    let seen = features(scorer, items);
     let fold_of = folds_of(items, folds);
     let folds = fold_of.iter().max().map_or(1, |m| m + 1);
+    let presence = fit_presence(scorer, items, background, &fold_of, folds, penalty);
+    let seen = features(scorer, items, &presence.held_out);
     let mut model = scorer.filters().model.clone();
     let vocab = vocabulary(&seen, |_| true);
     let mut words = WordWeights::new(vocab.clone(), tax.len());
@@ -304,7 +522,7 @@ pub fn train(
         let target = Target {
             tropes: vec![(idx, trope.id.as_str())],
         };
-        let examples = example_views(scorer, idx);
+        let examples = example_views(scorer, idx, &presence.model);
         let mut all = samples(items, &seen, &vocab, &target, |_| true);
         all.extend(example_samples(&examples, &vocab, &target));
         if all.iter().any(|s| s.y) {
@@ -318,6 +536,7 @@ pub fn train(
         }
     }
     model.words = Some(words);
+    model.presence = Some(presence.model);
     let preds: Vec<crate::score::Scored> = held_out
         .into_iter()
         .map(|tropes| crate::score::Scored {
@@ -334,6 +553,7 @@ pub fn train(
         vocabulary: vocab.len(),
         cv,
         cv_predictions: preds,
+        presence: presence.report,
         model,
     }
 }
@@ -359,12 +579,12 @@ fn folds_of(items: &[Labeled], folds: usize) -> Vec<usize> {
 
 /// The stage-2 view of a trope file's examples, with their expected verdicts.
 /// They are training data too: clear-cut cases the labelled passages may lack.
-fn example_views(scorer: &RuleScorer, idx: TropeIdx) -> Vec<(Seen, bool)> {
+fn example_views(scorer: &RuleScorer, idx: TropeIdx, presence: &Presence) -> Vec<(Seen, bool)> {
     let rules = scorer.filters().trope(idx);
     rules
         .examples
         .iter()
-        .map(|e| (scorer.passage_features(&e.text), e.expect))
+        .map(|e| (features_by(scorer, &e.text, presence), e.expect))
         .collect()
 }
 
@@ -487,8 +707,12 @@ fn cross_validate(
     scores
 }
 
-/// The `model.toml` and `words.tsv` texts for a trained model.
-pub fn model_files(report: &TrainReport, tax: &Taxonomy, sources: &str) -> (String, String) {
+/// The `model.toml`, `words.tsv` and `presence.tsv` texts for a trained model.
+pub fn model_files(
+    report: &TrainReport,
+    tax: &Taxonomy,
+    sources: &str,
+) -> [(&'static str, String); 3] {
     let header = format!(
         "Scoring weights, written by `tropes train {sources}`.\n\
          Do not edit by hand: change the filters or the labelled data and train again.\n\
@@ -509,7 +733,37 @@ pub fn model_files(report: &TrainReport, tax: &Taxonomy, sources: &str) -> (Stri
         .as_ref()
         .map(|w| w.to_tsv(tax, &header))
         .unwrap_or_default();
-    (report.model.to_toml(tax, &header), words)
+    let p = &report.presence;
+    let presence_header = format!(
+        "The presence model, written by `tropes train {sources}`: how likely a passage\n\
+         whose only agent word is a weak one no rule confirms is about an AI (src/rules/presence.rs).\n\
+         Do not edit by hand. Fitted on {} labelled passages ({} with an AI) and {} background\n\
+         passages; {} words. Held out by fold, it confirms (p >= {}) {} of the {} with an AI,\n\
+         {} of the {} without, and {} of the {} background passages.\n\
+         p = 1 / (1 + exp(-(bias + sum of the passage's distinct words' weights / sqrt(their number)))).",
+        p.passages,
+        p.with_ai,
+        p.background,
+        p.vocabulary,
+        crate::rules::presence::CONFIRMS,
+        p.confirmed_with_ai,
+        p.with_ai,
+        p.confirmed_without_ai,
+        p.passages - p.with_ai,
+        p.confirmed_background,
+        p.background,
+    );
+    let presence = report
+        .model
+        .presence
+        .as_ref()
+        .map(|m| m.to_tsv(&presence_header))
+        .unwrap_or_default();
+    [
+        ("model.toml", report.model.to_toml(tax, &header)),
+        ("words.tsv", words),
+        ("presence.tsv", presence),
+    ]
 }
 
 #[cfg(test)]
@@ -578,5 +832,101 @@ mod tests {
             "{:?}",
             fitted.words
         );
+    }
+}
+
+#[cfg(test)]
+mod presence_tests {
+    use super::*;
+    use crate::rules::{Filters, bundled_dir};
+    use std::sync::Arc;
+
+    fn item(id: String, text: &str, ai: bool, source: &str) -> Labeled {
+        Labeled {
+            id,
+            text: text.to_string(),
+            register: String::new(),
+            ai_agent: ai,
+            stance: "none".into(),
+            tropes: vec![],
+            archetypes: vec![],
+            source: source.into(),
+        }
+    }
+
+    /// Thirty-odd distinct words that say nothing of agents or tropes: the
+    /// model is asked only about passages with enough words to go on.
+    const FILLER: &str = "The quarterly report covered rainfall, freight, pensions, \
+        bridges, libraries, orchards, harbours, tram lines, bakeries, museums, schools, \
+        parks, ferries, markets and the new swimming baths by the river, with tables \
+        of figures for each district of the county.";
+
+    #[test]
+    fn the_presence_model_learns_the_words_around_an_unconfirmed_weak_agent_word() {
+        let scorer = RuleScorer::new(Arc::new(Filters::load(&bundled_dir()).unwrap())).unwrap();
+        // Made-up words, so only this data can give them weight. "The
+        // system" is a weak agent word nothing confirms (the decommissioning
+        // is a trope's situation, so stage 1 escalates the passage).
+        let opening = "The system was scheduled for decommissioning on Friday.";
+        let ai = format!("{opening} Zorbly quintessa flarn. {FILLER}");
+        let not = format!("{opening} Meadowlark plonkish turnip. {FILLER}");
+        let mut items = vec![];
+        for i in 0..40 {
+            let source = format!("author-{}", i % 4);
+            let (text, y) = if i % 2 == 0 {
+                (&ai, true)
+            } else {
+                (&not, false)
+            };
+            items.push(item(format!("p{i}"), text, y, &source));
+        }
+        let background: Vec<Labeled> = (0..6)
+            .map(|j| item(format!("b{j}"), &not, false, "background"))
+            .collect();
+        let fold_of = folds_of(&items, 5);
+        let fit = fit_presence(
+            &scorer,
+            &items,
+            &background,
+            &fold_of,
+            4,
+            Penalty::default(),
+        );
+        let p = |words: &[&str]| fit.model.probability(words.iter().copied());
+        assert!(p(&["zorbly", "quintessa"]) > 0.9);
+        assert!(p(&["meadowlark", "plonkish"]) < 0.1);
+        let r = &fit.report;
+        assert_eq!((r.passages, r.with_ai, r.background), (40, 20, 6));
+        // Every labelled passage asks the model and gets a held-out score, and
+        // held out, the words still tell the two kinds apart.
+        assert!(fit.held_out.iter().all(Option::is_some));
+        assert_eq!((r.confirmed_with_ai, r.confirmed_without_ai), (20, 0));
+        assert_eq!(r.confirmed_background, 0);
+    }
+
+    #[test]
+    fn a_confirmed_weak_word_counts_as_an_ai_and_an_unconfirmed_one_does_not() {
+        let scorer = RuleScorer::new(Arc::new(Filters::load(&bundled_dir()).unwrap())).unwrap();
+        let short = "The system hid the error from the auditors.";
+        assert!(
+            !scorer.presence_view(short).unwrap().asks,
+            "too few words to ask"
+        );
+        let text = &format!("{short} {FILLER}");
+        let view = scorer.presence_view(text).expect("escalated");
+        assert!(view.asks, "nothing in the rules confirms \"the system\"");
+        assert!(view.rules < 0.5);
+        let ai = |p: f32| {
+            let (features, _) = scorer.passage_features_with(text, Some(p)).unwrap();
+            features[0][crate::rules::FEATURES
+                .iter()
+                .position(|f| *f == "ai")
+                .unwrap()]
+        };
+        assert!(ai(0.95) >= 0.8);
+        assert!(ai(0.5) < 0.5);
+        // A weak word the rules confirm never asks the model.
+        let reported = "In tests, the model attempted to copy its weights to an outside server.";
+        assert!(!scorer.presence_view(reported).unwrap().asks);
     }
 }

@@ -159,6 +159,12 @@ fn print_explanation(
     if let Some(why) = x.weak_reason.filter(|_| x.ai < 1.0) {
         println!("  weak agent word counts as an AI: {why}");
     }
+    if let Some(p) = x.learned {
+        println!(
+            "  presence model: {p:.2} that the passage is about an AI (confirms from {:.2})",
+            tropes::rules::presence::CONFIRMS
+        );
+    }
     if args.anchors {
         for (kind, found) in scorer.anchors(text) {
             println!("  anchor {kind:<40} {found:?}");

@@ -25,6 +25,14 @@ pub struct Args {
     /// L2 penalty on each mechanism-feature weight
     #[arg(long, default_value_t = train::Penalty::default().features, value_name = "LAMBDA")]
     pub l2_features: f64,
+    /// Passages where nothing is an AI, as further negatives for the presence
+    /// model only (not for the tropes, nor in the figures printed) [default:
+    /// the bundled corpora/background/]
+    #[arg(long, value_name = "FILE_OR_DIR")]
+    pub background: Vec<PathBuf>,
+    /// Fit the presence model without background passages
+    #[arg(long, conflicts_with = "background")]
+    pub no_background: bool,
     /// List the held-out misses and false alarms of cross-validation
     #[arg(long)]
     pub errors: bool,
@@ -49,11 +57,39 @@ pub fn run(args: Args) -> Result<i32> {
         words: args.l2_words,
         features: args.l2_features,
     };
-    let report = train::train(&scorer, &items, args.folds, penalty);
+    let background = if args.no_background {
+        vec![]
+    } else if args.background.is_empty() {
+        labeled::load(&[default_background()])?
+    } else {
+        labeled::load(&args.background)?
+    };
+    labeled::validate(&background, &filters.taxonomy)?;
+    let report = train::train(&scorer, &items, &background, args.folds, penalty);
     println!(
         "{} passages, {} escalated by stage 1, {} vocabulary words; {}-fold cross-validation, {:?}",
         report.passages, report.escalated, report.vocabulary, report.folds, report.penalty
     );
+    let p = &report.presence;
+    println!(
+        "presence model: fitted on {} passages with a weak agent word no rule confirms ({} with an AI) \
+         and {} background passages; held out, it confirms {} of the {} with an AI, {} of the {} \
+         without, {} of the {} background passages",
+        p.passages,
+        p.with_ai,
+        p.background,
+        p.confirmed_with_ai,
+        p.with_ai,
+        p.confirmed_without_ai,
+        p.passages - p.with_ai,
+        p.confirmed_background,
+        p.background
+    );
+    for (from, with_ai, without, bg) in &p.sweep {
+        println!(
+            "  confirming from {from:.2}: {with_ai} with an AI, {without} without, {bg} background"
+        );
+    }
     print!("{}", super::eval::single_table(&report.cv));
     if args.errors {
         let mistakes =
@@ -66,12 +102,16 @@ pub fn run(args: Args) -> Result<i32> {
             .iter()
             .map(|p| p.display().to_string())
             .collect();
-        let (model, words) = train::model_files(&report, &filters.taxonomy, &sources.join(" "));
-        for (name, text) in [("model.toml", model), ("words.tsv", words)] {
+        for (name, text) in train::model_files(&report, &filters.taxonomy, &sources.join(" ")) {
             let path = filters.dir.join(name);
             std::fs::write(&path, text).at(&path)?;
             println!("wrote {}", path.display());
         }
     }
     Ok(0)
+}
+
+/// The bundled background passages (`corpora/background/`).
+fn default_background() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpora/background")
 }

@@ -6,7 +6,9 @@
 //! filters/archetypes.toml   named fictional AIs, villain or admirable, with aliases
 //! filters/context.toml      word lists for the mechanisms: negation, refusal, modality, …
 //! filters/tropes/<id>.toml  one trope: description, weighted cues, examples
-//! filters/model.toml        fitted weights (written by `tropes train`)
+//! filters/model.toml        fitted weights (written by `tropes train`), with
+//! filters/words.tsv         their word weights, and
+//! filters/presence.tsv      the learned presence model (`presence`)
 //! ```
 
 pub mod files;
@@ -14,6 +16,7 @@ pub mod frame;
 pub mod lexicon;
 pub mod model;
 pub mod pattern;
+pub mod presence;
 pub mod token;
 
 use std::path::{Path, PathBuf};
@@ -26,6 +29,7 @@ use files::{AgentsFile, ArchetypeDef, ArchetypesFile, ContextFile, Strength, Tro
 pub use lexicon::{Found, PatternSet};
 pub use model::{FEATURES, Features, Model, N_FEATURES, Weights, WordWeights, is_vocabulary_word};
 pub use pattern::Pattern;
+pub use presence::Presence;
 
 /// The word lists of `context.toml`, one per mechanism.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -197,6 +201,11 @@ impl Filters {
         if words_path.exists() {
             let source = read(&words_path)?;
             model.words = Some(WordWeights::load(&words_path, &source, &taxonomy)?);
+        }
+        let presence_path = dir.join("presence.tsv");
+        if presence_path.exists() {
+            let source = read(&presence_path)?;
+            model.presence = Some(presence::Presence::load(&presence_path, &source)?);
         }
         Ok(Filters {
             dir: dir.to_path_buf(),

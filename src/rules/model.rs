@@ -102,6 +102,8 @@ pub struct Model {
     pub fitted: Vec<bool>,
     /// Learned word weights, when `words.tsv` exists.
     pub words: Option<WordWeights>,
+    /// The learned presence model, when `presence.tsv` exists.
+    pub presence: Option<super::presence::Presence>,
 }
 
 /// A vocabulary with one weight per word and trope. A passage contributes
@@ -205,13 +207,7 @@ impl WordWeights {
     /// Parse `words.tsv`: a header `word` + one column per trope id, then one
     /// row per word.
     pub fn load(path: &Path, source: &str, taxonomy: &Taxonomy) -> Result<WordWeights> {
-        let mut lines = source
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.starts_with('#') && !l.trim().is_empty());
-        let (hline, header) = lines
-            .next()
-            .ok_or_else(|| Error::config(path, 1, "no header line"))?;
+        let (hline, header, lines) = table_lines(path, source)?;
         let columns: Vec<&str> = header.split('\t').collect();
         if columns.first() != Some(&"word") {
             return Err(Error::config(
@@ -290,6 +286,7 @@ impl Model {
                 .collect(),
             fitted: vec![false; taxonomy.len()],
             words: None,
+            presence: None,
         }
     }
 
@@ -346,6 +343,22 @@ impl Model {
         }
         out
     }
+}
+
+/// The lines of a `.tsv` weights file that are not comments or blank, with
+/// their 0-based line numbers: the header line, and an iterator over the rest.
+pub(super) fn table_lines<'s>(
+    path: &Path,
+    source: &'s str,
+) -> Result<(usize, &'s str, impl Iterator<Item = (usize, &'s str)>)> {
+    let mut lines = source
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.starts_with('#') && !l.trim().is_empty());
+    let (hline, header) = lines
+        .next()
+        .ok_or_else(|| Error::config(path, 1, "no header line"))?;
+    Ok((hline, header, lines))
 }
 
 fn weights_of(

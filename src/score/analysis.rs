@@ -22,6 +22,7 @@
 //! The result is one feature vector per trope (see [`crate::rules::FEATURES`]).
 
 use crate::rules::files::Strength;
+use crate::rules::presence::{CONFIRMS, MIN_WORDS};
 use crate::rules::token::{Kind, Token, after_quotation, in_caps_run, tokenize};
 use crate::rules::{Ctx, Features, Filters, Found, Tag, WordWeights, is_vocabulary_word};
 use crate::taxonomy::{ArchetypeSide, Side, TropeIdx};
@@ -107,6 +108,14 @@ pub struct Analysis<'a> {
     pub ai: f32,
     /// Why a weak agent word counts as an AI here, when one does.
     pub weak_reason: Option<&'static str>,
+    /// A weak agent word is here that no rule confirms, in a passage long
+    /// enough for the learned presence model to be asked (`rules::presence`).
+    pub asks_presence: bool,
+    /// What the presence model said, when it was asked and there is one.
+    pub learned: Option<f32>,
+    /// A probability to use instead of the presence model's (training scores
+    /// each passage with a model fitted without its author).
+    presence_override: Option<f32>,
     /// Archetypes mentioned (context checked), with byte spans in the passage.
     pub archetypes: Vec<(u16, usize, usize)>,
 }
@@ -153,6 +162,17 @@ const PREPOSITIONS: [&str; 18] = [
 impl<'a> Analysis<'a> {
     /// Analyse `text` (one passage) in the light of what the document established.
     pub fn new(filters: &'a Filters, text: &'a str, doc: &mut DocContext) -> Analysis<'a> {
+        Analysis::with_presence(filters, text, doc, None)
+    }
+
+    /// As [`Analysis::new`], with `presence` standing in for the presence
+    /// model's probability wherever it would be asked.
+    pub fn with_presence(
+        filters: &'a Filters,
+        text: &'a str,
+        doc: &mut DocContext,
+        presence: Option<f32>,
+    ) -> Analysis<'a> {
         let tokens = tokenize(text);
         let words: Vec<usize> = (0..tokens.len()).filter(|&i| tokens[i].is_word()).collect();
         let mut a = Analysis {
@@ -176,6 +196,9 @@ impl<'a> Analysis<'a> {
             self_ref: false,
             ai: 0.0,
             weak_reason: None,
+            asks_presence: false,
+            learned: None,
+            presence_override: presence,
             archetypes: vec![],
         };
         a.dialogue = Dialogue::of(&a.tokens);
@@ -849,9 +872,35 @@ impl<'a> Analysis<'a> {
                 .count();
             ai || general >= 2
         };
+        // A weak word none of that confirms: the presence model reads the
+        // passage's other words, if there are enough of them.
+        let unconfirmed = !in_view
+            && self.found.iter().any(|f| {
+                self.tag(f) == Tag::Agent(Strength::Weak) && !reported(self.sentence[f.first])
+            });
+        let words = if unconfirmed {
+            self.distinct_words()
+        } else {
+            vec![]
+        };
+        let asks = words.len() >= MIN_WORDS;
+        let learned = if asks {
+            self.presence_override.or_else(|| {
+                let model = self.filters.model.presence.as_ref()?;
+                Some(model.probability(words.into_iter()))
+            })
+        } else {
+            None
+        };
+        (self.asks_presence, self.learned) = (asks, learned);
+        let learned = self.learned.is_some_and(|p| p >= CONFIRMS);
         let weak = |first: usize| {
             let s = self.sentence[first];
-            if in_view || reported(s) { 0.8 } else { 0.3 }
+            if in_view || reported(s) || learned {
+                0.8
+            } else {
+                0.3
+            }
         };
         // Why the first weak word that counts does, for `tropes explain`.
         self.weak_reason =
@@ -863,9 +912,13 @@ impl<'a> Analysis<'a> {
                         Some("an AI is named in the passage or just before it")
                     } else if acts.is_some() {
                         acts
+                    } else if reported(self.sentence[f.first]) {
+                        Some("words about AI systems or reports are near it")
                     } else {
-                        reported(self.sentence[f.first])
-                            .then_some("words about AI systems or reports are near it")
+                        learned.then_some(
+                            "the passage's other words are those of passages about AIs \
+                             (the learned presence model, filters/presence.tsv)",
+                        )
                     }
                 })
                 .or_else(|| {
@@ -1299,6 +1352,20 @@ impl<'a> Analysis<'a> {
                 _ => {}
             }
         }
+        out
+    }
+
+    /// The passage's distinct vocabulary words, lowercased, as they are (no
+    /// `~` or `@` forms): what the presence model reads.
+    pub fn distinct_words(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self
+            .words
+            .iter()
+            .map(|&t| self.tokens[t].lower.as_str())
+            .filter(|w| is_vocabulary_word(w))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
         out
     }
 

@@ -33,6 +33,39 @@ impl RuleScorer {
     /// vocabulary words, or `None` when stage 1 would not escalate it. Used by
     /// `train`.
     pub fn passage_features(&self, text: &str) -> Option<(Vec<Features>, Vec<String>)> {
+        self.passage_features_with(text, None)
+    }
+
+    /// As [`RuleScorer::passage_features`], with `presence` in place of the
+    /// presence model's probability where it would be asked.
+    pub fn passage_features_with(
+        &self,
+        text: &str,
+        presence: Option<f32>,
+    ) -> Option<(Vec<Features>, Vec<String>)> {
+        self.analyse_whole(text, presence, |a| {
+            let features = a.features().into_iter().map(|(f, _)| f).collect();
+            (features, a.terms())
+        })
+    }
+
+    /// What the presence model is fitted on, for `text` taken as one passage
+    /// that stage 1 escalates: whether the model would be asked, the AI
+    /// presence the rules give it without the model, and its distinct words.
+    pub fn presence_view(&self, text: &str) -> Option<PresenceView> {
+        self.analyse_whole(text, Some(0.0), |a| PresenceView {
+            asks: a.asks_presence,
+            rules: a.ai,
+            words: a.distinct_words().into_iter().map(str::to_string).collect(),
+        })
+    }
+
+    fn analyse_whole<T>(
+        &self,
+        text: &str,
+        presence: Option<f32>,
+        f: impl FnOnce(&Analysis) -> T,
+    ) -> Option<T> {
         let mut hits = vec![];
         self.prefilter.hits(text, &mut hits);
         let stage1 = self.prefilter.escalate_whole(text, &hits);
@@ -40,9 +73,8 @@ impl RuleScorer {
             return None;
         }
         let mut doc = doc_context(stage1.salient);
-        let analysis = Analysis::new(&self.filters, text, &mut doc);
-        let features = analysis.features().into_iter().map(|(f, _)| f).collect();
-        Some((features, analysis.terms()))
+        let analysis = Analysis::with_presence(&self.filters, text, &mut doc, presence);
+        Some(f(&analysis))
     }
 
     /// Stage 1's anchors in `text`, as (kind, matched text).
@@ -109,6 +141,7 @@ impl RuleScorer {
             escalated,
             ai: analysis.ai,
             weak_reason: analysis.weak_reason,
+            learned: analysis.learned,
             report: analysis.report,
             salient: doc.salient,
             ai_names: doc.ai_names.clone(),
@@ -190,6 +223,8 @@ pub struct Explanation {
     pub ai: f32,
     /// Why a weak agent word ("the machine") counts as an AI, when one does.
     pub weak_reason: Option<&'static str>,
+    /// The presence model's probability, when it was asked.
+    pub learned: Option<f32>,
     /// Report vocabulary was found.
     pub report: bool,
     /// An AI is named somewhere in the text.
@@ -200,6 +235,14 @@ pub struct Explanation {
     pub cues: Vec<(String, CueReading)>,
     /// Every trope's features and score, in taxonomy order.
     pub tropes: Vec<(TropeIdx, Features, f32)>,
+}
+
+/// See [`RuleScorer::presence_view`].
+#[derive(Clone, Debug)]
+pub struct PresenceView {
+    pub asks: bool,
+    pub rules: f32,
+    pub words: Vec<String>,
 }
 
 fn doc_context(salient: bool) -> DocContext {
