@@ -29,7 +29,8 @@ pub const CONFIRMS: f32 = 0.9;
 
 /// The fewest distinct vocabulary words a passage needs for the model to be
 /// asked. It is fitted on passages of 60 to 250 words (30 distinct words or
-/// more, but for 13 of 13,100); on a line or two a couple of its heavier
+/// more but for 13 of the 13,100 it was first fitted on, by a count outside
+/// the tool); on a line or two a couple of its heavier
 /// words decide alone ("The model read the seating plan twice": 0.99), so
 /// there the weak word stays unconfirmed, as it was before the model.
 pub const MIN_WORDS: usize = 30;
@@ -77,11 +78,6 @@ impl Presence {
     /// True when no word has a weight.
     pub fn is_empty(&self) -> bool {
         self.weights.is_empty()
-    }
-
-    /// The weight of a word, if it has one.
-    pub fn weight(&self, word: &str) -> Option<f32> {
-        self.weights.get(word).copied()
     }
 
     /// Parse `presence.tsv`: `#` comments, a header `word<TAB>weight`, the

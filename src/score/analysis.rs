@@ -892,11 +892,11 @@ impl<'a> Analysis<'a> {
         } else {
             None
         };
+        let confirmed = learned.is_some_and(|p| p >= CONFIRMS);
         (self.asks_presence, self.learned) = (asks, learned);
-        let learned = self.learned.is_some_and(|p| p >= CONFIRMS);
         let weak = |first: usize| {
             let s = self.sentence[first];
-            if in_view || reported(s) || learned {
+            if in_view || reported(s) || confirmed {
                 0.8
             } else {
                 0.3
@@ -915,7 +915,7 @@ impl<'a> Analysis<'a> {
                     } else if reported(self.sentence[f.first]) {
                         Some("words about AI systems or reports are near it")
                     } else {
-                        learned.then_some(
+                        confirmed.then_some(
                             "the passage's other words are those of passages about AIs \
                              (the learned presence model, filters/presence.tsv)",
                         )
