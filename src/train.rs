@@ -146,83 +146,73 @@ pub fn fit_presence(
     penalty: Penalty,
 ) -> PresenceFit {
     use rayon::prelude::*;
-    let view = |l: &Labeled| scorer.presence_view(&l.text);
-    let item_views: Vec<Option<PresenceView>> = items.par_iter().map(view).collect();
-    let bg_views: Vec<Option<PresenceView>> = background.par_iter().map(view).collect();
-    let mut rows = vec![];
-    for (i, v) in item_views.iter().enumerate() {
-        if let Some(v) = fitted_on(v) {
-            let (y, fold) = (items[i].ai_agent, fold_of[i]);
-            rows.push(PresenceRow {
+    // The labelled passages, then the background, each with its fold.
+    let all: Vec<(&Labeled, usize)> = items
+        .iter()
+        .zip(fold_of.iter().copied())
+        .chain(
+            background
+                .iter()
+                .enumerate()
+                .map(|(j, b)| (b, j % folds.max(1))),
+        )
+        .collect();
+    let views: Vec<Option<PresenceView>> = all
+        .par_iter()
+        .map(|(l, _)| scorer.presence_view(&l.text))
+        .collect();
+    let rows: Vec<PresenceRow> = all
+        .iter()
+        .zip(&views)
+        .filter_map(|(&(l, fold), v)| {
+            let v = fitted_on(v)?;
+            Some(PresenceRow {
                 words: &v.words,
-                y,
+                y: l.ai_agent,
                 fold,
-            });
-        }
-    }
-    let n_items = rows.len();
-    for (j, v) in bg_views.iter().enumerate() {
-        if let Some(v) = fitted_on(v) {
-            let (y, fold) = (background[j].ai_agent, j % folds.max(1));
-            rows.push(PresenceRow {
-                words: &v.words,
-                y,
-                fold,
-            });
-        }
-    }
-    // Per fold: (labelled passage, probability) and (background passage, probability).
-    type Scores = Vec<(usize, f32)>;
-    let per_fold: Vec<(Scores, Scores)> = (0..folds)
+            })
+        })
+        .collect();
+    let per_fold: Vec<Vec<(usize, f32)>> = (0..folds)
         .into_par_iter()
         .map(|k| {
             let model = fit_presence_rows(&rows, |r| r.fold != k, penalty);
-            let prob = |v: &PresenceView| model.probability(v.words.iter().map(String::as_str));
-            let asking = |views: &[Option<PresenceView>], fold: &dyn Fn(usize) -> usize| {
-                views
-                    .iter()
-                    .enumerate()
-                    .filter(|&(i, _)| fold(i) == k)
-                    .filter_map(|(i, v)| v.as_ref().filter(|v| v.asks).map(|v| (i, prob(v))))
-                    .collect::<Vec<_>>()
-            };
-            let bg_fold = |j: usize| j % folds.max(1);
-            (
-                asking(&item_views, &|i| fold_of[i]),
-                asking(&bg_views, &bg_fold),
-            )
+            (0..all.len())
+                .filter(|&i| all[i].1 == k)
+                .filter_map(|i| {
+                    let v = views[i].as_ref().filter(|v| v.asks)?;
+                    Some((i, model.probability(v.words.iter().map(String::as_str))))
+                })
+                .collect()
         })
         .collect();
-    let mut held_out = vec![None; items.len()];
-    let mut bg_held_out = vec![None; background.len()];
-    for (it, bg) in per_fold {
-        for (i, p) in it {
-            held_out[i] = Some(p);
-        }
-        for (j, p) in bg {
-            bg_held_out[j] = Some(p);
-        }
+    let mut held_out = vec![None; all.len()];
+    for (i, p) in per_fold.into_iter().flatten() {
+        held_out[i] = Some(p);
     }
-    let count = |from: f32,
-                 views: &[Option<PresenceView>],
-                 probs: &[Option<f32>],
-                 want: &dyn Fn(usize) -> bool| {
-        (0..views.len())
-            .filter(|&i| fitted_on(&views[i]).is_some() && want(i))
-            .filter(|&i| probs[i].is_some_and(|p| p >= from))
-            .count()
-    };
+    // Held-out confirmations from `from`: (from, with an AI, without, background).
     let counts = |from: f32| {
-        (
-            from,
-            count(from, &item_views, &held_out, &|i| items[i].ai_agent),
-            count(from, &item_views, &held_out, &|i| !items[i].ai_agent),
-            count(from, &bg_views, &bg_held_out, &|j| !background[j].ai_agent),
-        )
+        let mut c = (from, 0, 0, 0);
+        for (i, &(l, _)) in all.iter().enumerate() {
+            if fitted_on(&views[i]).is_none() || !held_out[i].is_some_and(|p| p >= from) {
+                continue;
+            }
+            match (i >= items.len(), l.ai_agent) {
+                (false, true) => c.1 += 1,
+                (false, false) => c.2 += 1,
+                (true, false) => c.3 += 1,
+                (true, true) => {}
+            }
+        }
+        c
     };
     let (_, confirmed_with_ai, confirmed_without_ai, confirmed_background) =
         counts(crate::rules::presence::CONFIRMS);
     let sweep = [0.5, 0.6, 0.7, 0.8, 0.9, 0.95].map(counts).to_vec();
+    let n_items = views[..items.len()]
+        .iter()
+        .filter(|v| fitted_on(v).is_some())
+        .count();
     let model = fit_presence_rows(&rows, |_| true, penalty);
     let report = PresenceReport {
         passages: n_items,
@@ -234,6 +224,7 @@ pub fn fit_presence(
         confirmed_background,
         sweep,
     };
+    held_out.truncate(items.len());
     PresenceFit {
         model,
         held_out,
