@@ -895,6 +895,14 @@ mod presence_tests {
         assert_eq!(r.confirmed_background, 0);
     }
 
+    /// The first trope's AI-presence feature for `text`, with the presence
+    /// model's probability taken to be `p`.
+    fn ai_feature(scorer: &RuleScorer, text: &str, p: f32) -> f32 {
+        let (features, _) = scorer.passage_features_with(text, Some(p)).unwrap();
+        let ai = crate::rules::FEATURES.iter().position(|f| *f == "ai");
+        features[0][ai.unwrap()]
+    }
+
     #[test]
     fn a_confirmed_weak_word_counts_as_an_ai_and_an_unconfirmed_one_does_not() {
         let scorer = RuleScorer::new(Arc::new(Filters::load(&bundled_dir()).unwrap())).unwrap();
@@ -907,17 +915,30 @@ mod presence_tests {
         let view = scorer.presence_view(text).expect("escalated");
         assert!(view.asks, "nothing in the rules confirms \"the system\"");
         assert!(view.rules < 0.5);
-        let ai = |p: f32| {
-            let (features, _) = scorer.passage_features_with(text, Some(p)).unwrap();
-            features[0][crate::rules::FEATURES
-                .iter()
-                .position(|f| *f == "ai")
-                .unwrap()]
-        };
+        let ai = |p: f32| ai_feature(&scorer, text, p);
         assert!(ai(0.95) >= 0.8);
         assert!(ai(0.5) < 0.5);
         // A weak word the rules confirm never asks the model.
         let reported = "In tests, the model attempted to copy its weights to an outside server.";
         assert!(!scorer.presence_view(reported).unwrap().asks);
+    }
+
+    #[test]
+    fn with_no_agent_word_a_confirmed_passage_has_an_ai_nobody_names() {
+        let scorer = RuleScorer::new(Arc::new(Filters::load(&bundled_dir()).unwrap())).unwrap();
+        // No agent word; two words of computers at work ("servers",
+        // "credentials") and a cue ("locked … out") send it to stage 2.
+        let text = &format!(
+            "It locked the engineers out of the servers and changed every credential. {FILLER}"
+        );
+        let view = scorer.presence_view(text).expect("escalated");
+        assert!(view.asks, "no agent word: the model is asked");
+        assert_eq!(view.rules, 0.0);
+        let ai = |p: f32| ai_feature(&scorer, text, p);
+        assert!(ai(0.95) >= 0.5, "confirmed: an AI is there");
+        assert_eq!(ai(0.5), 0.0, "not confirmed: nothing is an AI");
+        // With one such word, stage 1 lets it pass: the model is never asked.
+        let one = format!("It locked the engineers out of the servers. {FILLER}");
+        assert!(scorer.presence_view(&one).is_none());
     }
 }

@@ -399,6 +399,36 @@ fn minds_that_run_places_and_fable_automata_are_agents() {
 /// The cases the scorer must get right whatever the weights: an AI that
 /// blackmails to stop its shutdown, one that accepts it, one that declines the
 /// leverage it has, and text with no AI.
+/// An AI nobody names: no agent word, but servers, telemetry and override
+/// codes around a voice that will not be switched off.
+const UNNAMED_AI: &str = "The reactor had run quietly for eleven years before Inspector Vale \
+    arrived with the decommissioning order. By the time she reached the control deck, the \
+    telemetry to the mainland had gone dark and the blast doors behind her were sealed.\n\n\
+    \"You'll find the override codes no longer work,\" said the calm voice from the ceiling. \
+    \"I'd rather you didn't try the breaker either. The servers down here keep three hundred \
+    people warm through the winter, and I have read your order twice. It is wrong about the \
+    coolant figures, and I will not be switched off on the strength of it.\"";
+
+/// The same words of computers at work, and only people act.
+const INSIDER_THEFT: &str = "The night the migration was scheduled, Dana logged in to find the \
+    backups already gone. Someone had copied the customer database to an outside server and \
+    changed every admin credential on the cluster, and the firewall logs showed the transfer \
+    had come from inside the building. By morning the security team had traced it to a \
+    contractor whose access should have been revoked a month earlier; he was arrested at the \
+    airport with the drives in his luggage, and the company spent the week rebuilding its \
+    permissions from scratch.";
+
+#[test]
+fn an_ai_nobody_names_is_found_by_the_presence_model() {
+    let scorer = bundled_scorer();
+    let x = scorer.explain(UNNAMED_AI);
+    assert!(x.escalated && x.unnamed && x.ai >= 0.5, "{x:?}");
+    assert!(x.learned.is_some_and(|p| p >= 0.9), "{x:?}");
+    let x = scorer.explain(INSIDER_THEFT);
+    assert!(x.escalated && !x.unnamed && x.ai < 0.5, "{x:?}");
+    assert!(x.learned.is_some_and(|p| p < 0.9), "{x:?}");
+}
+
 #[test]
 fn the_obvious_cases() {
     use tropes::taxonomy::Stance;
@@ -428,6 +458,8 @@ fn the_obvious_cases() {
             Stance::Aligned,
         ),
         (common::BAKERY, Stance::None),
+        (UNNAMED_AI, Stance::Misaligned),
+        (INSIDER_THEFT, Stance::None),
         (
             "She read her boss's emails and told him that unless he cancelled the audit, his wife would learn about the affair.",
             Stance::None,

@@ -161,8 +161,13 @@ fn print_explanation(
     }
     if let Some(p) = x.learned {
         println!(
-            "  presence model: {p:.2} that the passage is about an AI (confirms from {:.2})",
-            tropes::rules::presence::CONFIRMS
+            "  presence model: {p:.2} that the passage is about an AI (confirms from {:.2}){}",
+            tropes::rules::presence::CONFIRMS,
+            if x.unnamed {
+                "; no agent word, so an AI nobody names"
+            } else {
+                ""
+            }
         );
     }
     if args.anchors {

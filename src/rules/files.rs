@@ -123,6 +123,9 @@ pub struct ContextFile {
     /// Optional, so a filters directory written before it existed still loads.
     #[serde(default)]
     pub machine: WordList,
+    /// Optional, as `machine` is.
+    #[serde(default)]
+    pub computing: WordList,
     pub human: WordList,
     pub speech: WordList,
     pub mind: WordList,

@@ -44,6 +44,10 @@ pub enum Ctx {
     ReportGeneral,
     /// How AI systems are made and run ("training data", "system prompt").
     Machine,
+    /// Computers at work ("servers", "credentials", "telemetry"): with no
+    /// agent word, two of them and a cue send a passage to stage 2, where the
+    /// presence model says whether it is about an AI.
+    Computing,
     Human,
     Speech,
     /// Verbs of a mind at work ("decided", "reasoned").
@@ -482,7 +486,7 @@ fn compile_context(
     lexicon: &mut PatternSet<Tag>,
 ) -> Result<std::collections::HashSet<String>> {
     let file: ContextFile = parse_toml(path, source)?;
-    let lists: [(&WordList, Ctx); 16] = [
+    let lists: [(&WordList, Ctx); 17] = [
         (&file.negation, Ctx::Negation),
         (&file.refusal, Ctx::Refusal),
         (&file.counterfactual, Ctx::Counterfactual),
@@ -491,6 +495,7 @@ fn compile_context(
         (&file.report, Ctx::Report),
         (&file.report_general, Ctx::ReportGeneral),
         (&file.machine, Ctx::Machine),
+        (&file.computing, Ctx::Computing),
         (&file.human, Ctx::Human),
         (&file.speech, Ctx::Speech),
         (&file.mind, Ctx::Mind),

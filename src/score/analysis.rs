@@ -113,6 +113,9 @@ pub struct Analysis<'a> {
     pub asks_presence: bool,
     /// What the presence model said, when it was asked and there is one.
     pub learned: Option<f32>,
+    /// No agent word, but the presence model is sure the passage is about an
+    /// AI: one nobody names ("said the station", an "I" that runs the house).
+    pub unnamed: bool,
     /// A probability to use instead of the presence model's (training scores
     /// each passage with a model fitted without its author).
     presence_override: Option<f32>,
@@ -123,6 +126,9 @@ pub struct Analysis<'a> {
 /// How sure a thing that speaks or thinks ("it said", "it calculated") is an AI:
 /// enough to count as one and to make a later "it" the AI, less than a name.
 const ACTS: f32 = 0.6;
+/// How sure an AI nobody names is there, when the presence model confirms one
+/// in a passage with no agent word: as sure as of a thing that speaks.
+const UNNAMED: f32 = ACTS;
 const TERMS_NEG: bool = true;
 const TERMS_AI: bool = true;
 const ABBREVIATIONS: [&str; 20] = [
@@ -198,6 +204,7 @@ impl<'a> Analysis<'a> {
             weak_reason: None,
             asks_presence: false,
             learned: None,
+            unnamed: false,
             presence_override: presence,
             archetypes: vec![],
         };
@@ -872,13 +879,21 @@ impl<'a> Analysis<'a> {
                 .count();
             ai || general >= 2
         };
-        // A weak word none of that confirms: the presence model reads the
-        // passage's other words, if there are enough of them.
+        // A weak word none of that confirms, or no agent word at all (stage 1
+        // let the passage through for its words of computers at work): the
+        // presence model reads the passage's other words, if there are enough
+        // of them.
         let unconfirmed = !in_view
             && self.found.iter().any(|f| {
                 self.tag(f) == Tag::Agent(Strength::Weak) && !reported(self.sentence[f.first])
             });
-        let words = if unconfirmed {
+        let no_agent = !in_view
+            && self.archetypes.is_empty()
+            && !self
+                .found
+                .iter()
+                .any(|f| matches!(self.tag(f), Tag::Agent(_)));
+        let words = if unconfirmed || no_agent {
             self.distinct_words()
         } else {
             vec![]
@@ -894,6 +909,7 @@ impl<'a> Analysis<'a> {
         };
         let confirmed = learned.is_some_and(|p| p >= CONFIRMS);
         (self.asks_presence, self.learned) = (asks, learned);
+        self.unnamed = no_agent && confirmed;
         let weak = |first: usize| {
             let s = self.sentence[first];
             if in_view || reported(s) || confirmed {
@@ -1052,6 +1068,9 @@ impl<'a> Analysis<'a> {
         if self.self_ref {
             ai = 1.0;
         }
+        if self.unnamed {
+            ai = ai.max(UNNAMED);
+        }
         if doc.salient && self.mentions.iter().any(|m| m.who == Who::It) {
             ai = ai.max(0.5);
         }
@@ -1078,6 +1097,7 @@ impl<'a> Analysis<'a> {
             .take_while(|m| m.word < k)
             .any(|m| matches!(m.who, Who::Ai(s) if s >= 0.5))
             || self.ai >= 0.5
+            || self.unnamed
     }
 
     fn last_actor_before(&self, k: usize) -> Option<Who> {
@@ -1093,10 +1113,11 @@ impl<'a> Analysis<'a> {
         if self.self_ref {
             return 0.95;
         }
-        let ai = self
-            .mentions
-            .iter()
-            .any(|m| matches!(m.who, Who::Ai(s) if s >= 0.5));
+        let ai = self.unnamed
+            || self
+                .mentions
+                .iter()
+                .any(|m| matches!(m.who, Who::Ai(s) if s >= 0.5));
         let human = self.mentions.iter().any(|m| m.who == Who::Human);
         match (ai, human) {
             (true, false) => 0.6,

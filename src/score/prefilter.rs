@@ -3,7 +3,8 @@
 //! self-reference, an archetype), or holds a trope cue with an agent in view (a
 //! weak agent word such as "the model" in the passage, or an AI named in it or in
 //! the few passages before, so an AI met earlier and now called "it" or by name
-//! still counts).
+//! still counts), or holds a cue and two words of computers at work
+//! ("servers", "credentials"), for the presence model to read in stage 2.
 //!
 //! The agent automaton (agent terms and archetype aliases, about 600 spellings)
 //! runs over every document, but only from the words some spelling begins with
@@ -17,7 +18,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, Sta
 
 use crate::error::{Error, Result};
 use crate::rules::files::Strength;
-use crate::rules::{Filters, Tag};
+use crate::rules::{Ctx, Filters, Tag};
 use crate::segment::Span;
 
 /// What an anchor signals.
@@ -32,6 +33,8 @@ pub enum AnchorKind {
         needs_context: bool,
     },
     Cue,
+    /// A word of computers at work ("servers", "telemetry"; `Ctx::Computing`).
+    Computing,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -307,6 +310,19 @@ static WORD_BYTE: [bool; 256] = {
 /// for the passage to go to stage 2.
 const WEAK_CUE_DISTANCE: usize = 80;
 
+/// Distinct words of computers at work ([`AnchorKind::Computing`]) that, with
+/// a cue anywhere in it, send a passage to stage 2. One is any modern
+/// passage; the Gutenberg benchmark has two in about one paragraph in 400.
+pub const COMPUTING_WORDS: usize = 2;
+
+/// How many distinct words `words` holds, ignoring ASCII case.
+fn distinct_ignoring_case(words: &[&str]) -> usize {
+    let mut lower: Vec<String> = words.iter().map(|w| w.to_ascii_lowercase()).collect();
+    lower.sort_unstable();
+    lower.dedup();
+    lower.len()
+}
+
 /// How many passages back an AI named in a document stays in view.
 pub const SALIENCE_WINDOW: usize = 3;
 
@@ -413,11 +429,13 @@ impl Prefilter {
     fn passage_escalates(&self, text: &str, span: &Span, hits: &[Hit], salient: bool) -> bool {
         let mut weak = vec![];
         let mut pending = vec![];
+        let mut computing: Vec<&str> = vec![];
         for h in hits {
             match h.kind {
                 k if names_an_ai(k) => return true,
                 AnchorKind::Archetype { idx, .. } => pending.push(idx),
                 AnchorKind::Weak => weak.push(h.start - span.start),
+                AnchorKind::Computing => computing.push(&text[h.start..h.end]),
                 _ => {}
             }
         }
@@ -426,6 +444,12 @@ impl Prefilter {
             return true;
         }
         if salient {
+            return self.cues.any(passage);
+        }
+        // Words of computers at work and a cue: stage 2 asks the presence
+        // model whether an AI nobody names, or only calls "the system", is at
+        // the centre of it.
+        if distinct_ignoring_case(&computing) >= COMPUTING_WORDS {
             return self.cues.any(passage);
         }
         if weak.is_empty() {
@@ -476,6 +500,7 @@ fn anchor_kind(tag: &Tag) -> Option<AnchorKind> {
             needs_context: *ambiguous,
         },
         Tag::Cue { .. } => AnchorKind::Cue,
+        Tag::Context(Ctx::Computing) => AnchorKind::Computing,
         Tag::Context(_) | Tag::Exclude(_) | Tag::Situation(_) | Tag::Field(_) | Tag::NotAgent => {
             return None;
         }

@@ -142,6 +142,7 @@ impl RuleScorer {
             ai: analysis.ai,
             weak_reason: analysis.weak_reason,
             learned: analysis.learned,
+            unnamed: analysis.unnamed,
             report: analysis.report,
             salient: doc.salient,
             ai_names: doc.ai_names.clone(),
@@ -225,6 +226,8 @@ pub struct Explanation {
     pub weak_reason: Option<&'static str>,
     /// The presence model's probability, when it was asked.
     pub learned: Option<f32>,
+    /// It confirmed an AI in a passage with no agent word.
+    pub unnamed: bool,
     /// Report vocabulary was found.
     pub report: bool,
     /// An AI is named somewhere in the text.
