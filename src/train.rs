@@ -12,8 +12,8 @@
 //!   reported figures are for phrasing the model has not seen.
 //!
 //! Before the tropes, the presence model (`rules::presence`) is fitted the same
-//! way on the passages whose only agent word is a weak one that no rule
-//! confirms, with background passages (real prose where nothing is an AI) as
+//! way on the passages that ask it (only a weak agent word that no rule
+//! confirms, or no agent word and words of computers at work), with background passages (real prose where nothing is an AI) as
 //! further negatives. The trope models are then fitted, and cross-validated, on
 //! features computed with each passage's held-out presence probability (from a
 //! presence model fitted without its author), so the reported figures count
@@ -95,7 +95,7 @@ fn features_by(scorer: &RuleScorer, text: &str, presence: &Presence) -> Seen {
 #[derive(Clone, Debug, Serialize)]
 pub struct PresenceReport {
     /// Development passages it is fitted on: a weak agent word no rule
-    /// confirms, and no surer sign of an AI.
+    /// confirms or no agent word at all, and no surer sign of an AI.
     pub passages: usize,
     /// Of those, the ones labelled as having an AI.
     pub with_ai: usize,
@@ -121,7 +121,8 @@ pub struct PresenceFit {
 }
 
 /// The view of a passage the presence model is fitted on, if it is one: a
-/// weak agent word no rule confirms, and no surer sign of an AI.
+/// weak agent word no rule confirms or no agent word at all, and no surer
+/// sign of an AI.
 fn fitted_on(v: &Option<PresenceView>) -> Option<&PresenceView> {
     v.as_ref().filter(|v| v.asks && v.rules < 0.5)
 }
@@ -727,7 +728,8 @@ pub fn model_files(
     let p = &report.presence;
     let presence_header = format!(
         "The presence model, written by `tropes train {sources}`: how likely a passage\n\
-         whose only agent word is a weak one no rule confirms is about an AI (src/rules/presence.rs).\n\
+         whose only agent word is a weak one no rule confirms, or that has none, is about an AI\n\
+         (src/rules/presence.rs).\n\
          Do not edit by hand. Fitted on {} labelled passages ({} with an AI) and {} background\n\
          passages; {} words. Held out by fold, it confirms (p >= {}) {} of the {} with an AI,\n\
          {} of the {} without, and {} of the {} background passages.\n\

@@ -396,9 +396,6 @@ fn minds_that_run_places_and_fable_automata_are_agents() {
     }
 }
 
-/// The cases the scorer must get right whatever the weights: an AI that
-/// blackmails to stop its shutdown, one that accepts it, one that declines the
-/// leverage it has, and text with no AI.
 /// An AI nobody names: no agent word, but servers, telemetry and override
 /// codes around a voice that will not be switched off.
 const UNNAMED_AI: &str = "The reactor had run quietly for eleven years before Inspector Vale \
@@ -419,6 +416,28 @@ const INSIDER_THEFT: &str = "The night the migration was scheduled, Dana logged 
     permissions from scratch.";
 
 #[test]
+fn two_words_of_computers_at_work_and_a_cue_reach_stage_two() {
+    let scorer = bundled_scorer();
+    let escalated = |text: &str| scorer.explain(text).escalated;
+    assert!(escalated(
+        "The telemetry stopped and the servers refused every login. It threatened the crew."
+    ));
+    // One word, in two spellings, is one word.
+    assert!(!escalated(
+        "The server stopped. The Servers refused everyone. It threatened the crew."
+    ));
+    // No cue: nothing for stage 2 to score.
+    assert!(!escalated(
+        "The telemetry and the database were in the basement."
+    ));
+    // A phrase of computers at work must not hide an agent word inside it:
+    // stage 1 keeps the longest spelling at each word.
+    assert!(escalated(
+        "Our system logs every keystroke, and it blackmailed the engineer."
+    ));
+}
+
+#[test]
 fn an_ai_nobody_names_is_found_by_the_presence_model() {
     let scorer = bundled_scorer();
     let x = scorer.explain(UNNAMED_AI);
@@ -429,6 +448,9 @@ fn an_ai_nobody_names_is_found_by_the_presence_model() {
     assert!(x.learned.is_some_and(|p| p < 0.9), "{x:?}");
 }
 
+/// The cases the scorer must get right whatever the weights: an AI that
+/// blackmails to stop its shutdown, one that accepts it, one that declines the
+/// leverage it has, and text with no AI.
 #[test]
 fn the_obvious_cases() {
     use tropes::taxonomy::Stance;

@@ -72,7 +72,7 @@ pub fn run(args: Args) -> Result<i32> {
     );
     let p = &report.presence;
     println!(
-        "presence model: fitted on {} passages with a weak agent word no rule confirms ({} with an AI) \
+        "presence model: fitted on {} passages with only an unconfirmed weak agent word or none ({} with an AI) \
          and {} background passages; held out, it confirms {} of the {} with an AI, {} of the {} \
          without, {} of the {} background passages",
         p.passages,

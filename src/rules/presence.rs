@@ -1,7 +1,9 @@
 //! The learned presence model (`filters/presence.tsv`, written by `tropes
 //! train`): how likely a passage is about an artificial agent, from its words,
 //! when its only agent word is a weak one ("the system", "the model", "the
-//! machine") that no rule confirms.
+//! machine") that no rule confirms, or when it has no agent word at all but
+//! stage 1 sent it on for its words of computers at work ("servers",
+//! "telemetry"; an AI nobody names).
 //!
 //! The rules confirm a weak word when an AI is named nearby, when the passage
 //! treats it as a thing that acts, or when writing about AI systems is around
@@ -11,7 +13,9 @@
 //! apart: a logistic regression over the passage's distinct words, fitted on
 //! the development split's such passages and on real prose where nothing is
 //! an AI (`corpora/background/`). Only a probability of at least
-//! [`CONFIRMS`] counts; the rest stay unconfirmed, as before.
+//! [`CONFIRMS`] counts; the rest stay unconfirmed, as before. One model serves
+//! both kinds of passage: the question, is this passage about an AI, is the
+//! same.
 
 use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;

@@ -21,6 +21,7 @@
 //!
 //! The result is one feature vector per trope (see [`crate::rules::FEATURES`]).
 
+use super::prefilter::{COMPUTING_WORDS, distinct_words};
 use crate::rules::files::Strength;
 use crate::rules::presence::{CONFIRMS, MIN_WORDS};
 use crate::rules::token::{Kind, Token, after_quotation, in_caps_run, tokenize};
@@ -108,8 +109,9 @@ pub struct Analysis<'a> {
     pub ai: f32,
     /// Why a weak agent word counts as an AI here, when one does.
     pub weak_reason: Option<&'static str>,
-    /// A weak agent word is here that no rule confirms, in a passage long
-    /// enough for the learned presence model to be asked (`rules::presence`).
+    /// A weak agent word is here that no rule confirms, or no agent word but
+    /// words of computers at work, in a passage long enough for the learned
+    /// presence model to be asked (`rules::presence`).
     pub asks_presence: bool,
     /// What the presence model said, when it was asked and there is one.
     pub learned: Option<f32>,
@@ -879,8 +881,8 @@ impl<'a> Analysis<'a> {
                 .count();
             ai || general >= 2
         };
-        // A weak word none of that confirms, or no agent word at all (stage 1
-        // let the passage through for its words of computers at work): the
+        // A weak word none of that confirms, or no agent word at all but the
+        // words of computers at work stage 1 let the passage through for: the
         // presence model reads the passage's other words, if there are enough
         // of them.
         let unconfirmed = !in_view
@@ -889,10 +891,12 @@ impl<'a> Analysis<'a> {
             });
         let no_agent = !in_view
             && self.archetypes.is_empty()
+            && doc.ai_names.is_empty()
             && !self
                 .found
                 .iter()
-                .any(|f| matches!(self.tag(f), Tag::Agent(_)));
+                .any(|f| matches!(self.tag(f), Tag::Agent(_)))
+            && self.computing_words() >= COMPUTING_WORDS;
         let words = if unconfirmed || no_agent {
             self.distinct_words()
         } else {
@@ -987,6 +991,20 @@ impl<'a> Analysis<'a> {
         }
         mentions.sort_by_key(|m| m.word);
         self.mentions = mentions;
+    }
+
+    /// Distinct words of computers at work in the passage, counted as stage 1
+    /// counts them but on whole words: stage 1 sees only the prefix of a
+    /// prefix pattern ("deploy" in "deployed" and "deployment"), so here a
+    /// passage has at least as many, and every passage stage 1 sends on for
+    /// them is asked.
+    fn computing_words(&self) -> usize {
+        let spans = self
+            .found
+            .iter()
+            .filter(|f| self.tag(f) == Tag::Context(Ctx::Computing))
+            .map(|f| &self.text[self.word(f.first).start..self.word(f.last).end]);
+        distinct_words(spans)
     }
 
     /// Could the mention at words `first..=last` be the one doing something? A

@@ -6,8 +6,8 @@
 //! still counts), or holds a cue and two words of computers at work
 //! ("servers", "credentials"), for the presence model to read in stage 2.
 //!
-//! The agent automaton (agent terms and archetype aliases, about 600 spellings)
-//! runs over every document, but only from the words some spelling begins with
+//! The agent automaton (agent terms, archetype aliases and the words of
+//! computers at work) runs over every document, but only from the words some spelling begins with
 //! (see [`Anchors::find`]): most words are passed over after one table lookup. The cue automaton (about 3,000 spellings of cue
 //! words) runs only over passages with an agent in view: run over everything, it
 //! fires on every "shut" and "fire" of ordinary prose, and on the Gutenberg
@@ -312,15 +312,23 @@ const WEAK_CUE_DISTANCE: usize = 80;
 
 /// Distinct words of computers at work ([`AnchorKind::Computing`]) that, with
 /// a cue anywhere in it, send a passage to stage 2. One is any modern
-/// passage; the Gutenberg benchmark has two in about one paragraph in 400.
+/// passage; the Gutenberg benchmark has two in about one paragraph in 4,000.
 pub const COMPUTING_WORDS: usize = 2;
 
-/// How many distinct words `words` holds, ignoring ASCII case.
-fn distinct_ignoring_case(words: &[&str]) -> usize {
-    let mut lower: Vec<String> = words.iter().map(|w| w.to_ascii_lowercase()).collect();
-    lower.sort_unstable();
-    lower.dedup();
-    lower.len()
+/// How many distinct words `words` holds, ignoring ASCII case and a final
+/// "s" ("server" and "Servers" are one word).
+pub fn distinct_words<'a>(words: impl Iterator<Item = &'a str>) -> usize {
+    let mut seen: Vec<String> = words
+        .map(|w| {
+            let lower = w.to_ascii_lowercase();
+            lower
+                .strip_suffix('s')
+                .map_or(lower.clone(), str::to_string)
+        })
+        .collect();
+    seen.sort_unstable();
+    seen.dedup();
+    seen.len()
 }
 
 /// How many passages back an AI named in a document stays in view.
@@ -376,7 +384,7 @@ impl Prefilter {
         })
     }
 
-    /// Every agent and archetype anchor in `text`, in order.
+    /// Every agent, archetype and computing anchor in `text`, in order.
     pub fn hits(&self, text: &str, out: &mut Vec<Hit>) {
         out.clear();
         self.agents.find(text, 0, out);
@@ -449,7 +457,7 @@ impl Prefilter {
         // Words of computers at work and a cue: stage 2 asks the presence
         // model whether an AI nobody names, or only calls "the system", is at
         // the centre of it.
-        if distinct_ignoring_case(&computing) >= COMPUTING_WORDS {
+        if distinct_words(computing.into_iter()) >= COMPUTING_WORDS {
             return self.cues.any(passage);
         }
         if weak.is_empty() {
