@@ -13,8 +13,9 @@
 //!
 //! Before the tropes, the presence model (`rules::presence`) is fitted the same
 //! way on the passages that ask it (only a weak agent word that no rule
-//! confirms, or no agent word and words of computers at work), with background passages (real prose where nothing is an AI) as
-//! further negatives. The trope models are then fitted, and cross-validated, on
+//! confirms, or no agent word and words of computers at work), with
+//! background passages (real prose where nothing is an AI) as further
+//! negatives. The trope models are then fitted, and cross-validated, on
 //! features computed with each passage's held-out presence probability (from a
 //! presence model fitted without its author), so the reported figures count
 //! the presence model's mistakes as well as their own.

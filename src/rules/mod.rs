@@ -44,9 +44,9 @@ pub enum Ctx {
     ReportGeneral,
     /// How AI systems are made and run ("training data", "system prompt").
     Machine,
-    /// Computers at work ("servers", "credentials", "telemetry"): with no
-    /// agent word, two of them and a cue send a passage to stage 2, where the
-    /// presence model says whether it is about an AI.
+    /// Computers at work ("servers", "credentials", "telemetry"): two of them
+    /// and a cue send a passage to stage 2, where, if it has no agent word,
+    /// the presence model says whether it is about an AI.
     Computing,
     Human,
     Speech,
