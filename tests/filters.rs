@@ -448,9 +448,10 @@ fn an_ai_nobody_names_is_found_by_the_presence_model() {
     assert!(x.learned.is_some_and(|p| p < 0.9), "{x:?}");
 }
 
-/// The cases the scorer must get right whatever the weights: an AI that
+/// The cases the scorer must get right after any retraining: an AI that
 /// blackmails to stop its shutdown, one that accepts it, one that declines the
-/// leverage it has, and text with no AI.
+/// leverage it has, one nobody names that will not be switched off, and text
+/// with no AI.
 #[test]
 fn the_obvious_cases() {
     use tropes::taxonomy::Stance;
