@@ -242,17 +242,7 @@ fn fit_presence_rows(
     penalty: Penalty,
 ) -> Presence {
     let chosen: Vec<&PresenceRow> = rows.iter().filter(|r| keep(r)).collect();
-    let mut df: BTreeMap<&str, u32> = BTreeMap::new();
-    for r in &chosen {
-        for w in r.words {
-            *df.entry(w.as_str()).or_default() += 1;
-        }
-    }
-    let vocab: Vec<&str> = df
-        .into_iter()
-        .filter(|(_, n)| *n >= 2)
-        .map(|(w, _)| w)
-        .collect();
+    let vocab = frequent_words(chosen.iter().map(|r| r.words));
     let samples: Vec<Sample> = chosen
         .iter()
         .map(|r| Sample {
@@ -279,17 +269,25 @@ fn fit_presence_rows(
 
 /// The vocabulary of the chosen passages: words in at least two of them.
 pub fn vocabulary(seen: &[Seen], keep: impl Fn(usize) -> bool) -> Vec<String> {
+    let chosen = seen.iter().enumerate().filter(|(i, _)| keep(*i));
+    let lists = chosen.filter_map(|(_, s)| s.as_ref().map(|(_, words)| words.as_slice()));
+    frequent_words(lists)
+        .into_iter()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The words in at least two of `lists` (each list's words distinct), sorted.
+fn frequent_words<'a>(lists: impl Iterator<Item = &'a [String]>) -> Vec<&'a str> {
     let mut df: BTreeMap<&str, u32> = BTreeMap::new();
-    for (_, s) in seen.iter().enumerate().filter(|(i, _)| keep(*i)) {
-        if let Some((_, words)) = s {
-            for w in words {
-                *df.entry(w.as_str()).or_default() += 1;
-            }
+    for words in lists {
+        for w in words {
+            *df.entry(w.as_str()).or_default() += 1;
         }
     }
     df.into_iter()
         .filter(|(_, n)| *n >= 2)
-        .map(|(w, _)| w.to_string())
+        .map(|(w, _)| w)
         .collect()
 }
 

@@ -21,7 +21,7 @@
 //!
 //! The result is one feature vector per trope (see [`crate::rules::FEATURES`]).
 
-use super::prefilter::{COMPUTING_WORDS, distinct_words};
+use super::prefilter::{COMPUTING_WORDS, count_distinct_stems};
 use crate::rules::files::Strength;
 use crate::rules::presence::{CONFIRMS, MIN_WORDS};
 use crate::rules::token::{Kind, Token, after_quotation, in_caps_run, tokenize};
@@ -1004,7 +1004,7 @@ impl<'a> Analysis<'a> {
             .iter()
             .filter(|f| self.tag(f) == Tag::Context(Ctx::Computing))
             .map(|f| &self.text[self.word(f.first).start..self.word(f.last).end]);
-        distinct_words(spans)
+        count_distinct_stems(spans)
     }
 
     /// Could the mention at words `first..=last` be the one doing something? A

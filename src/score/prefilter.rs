@@ -318,13 +318,14 @@ pub const COMPUTING_WORDS: usize = 2;
 
 /// How many distinct words `words` holds, ignoring ASCII case and a final
 /// "s" ("server" and "Servers" are one word).
-pub fn distinct_words<'a>(words: impl Iterator<Item = &'a str>) -> usize {
+pub fn count_distinct_stems<'a>(words: impl Iterator<Item = &'a str>) -> usize {
     let mut seen: Vec<String> = words
         .map(|w| {
-            let lower = w.to_ascii_lowercase();
-            lower
-                .strip_suffix('s')
-                .map_or(lower.clone(), str::to_string)
+            let mut stem = w.to_ascii_lowercase();
+            if stem.ends_with('s') {
+                stem.pop();
+            }
+            stem
         })
         .collect();
     seen.sort_unstable();
@@ -458,7 +459,7 @@ impl Prefilter {
         // Words of computers at work and a cue: stage 2 asks the presence
         // model whether an AI nobody names, or only calls "the system", is at
         // the centre of it.
-        if distinct_words(computing.into_iter()) >= COMPUTING_WORDS {
+        if count_distinct_stems(computing.into_iter()) >= COMPUTING_WORDS {
             return self.cues.any(passage);
         }
         if weak.is_empty() {
