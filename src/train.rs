@@ -938,8 +938,36 @@ mod presence_tests {
         let ai = |p: f32| ai_feature(&scorer, text, p);
         assert!(ai(0.95) >= 0.5, "confirmed: an AI is there");
         assert_eq!(ai(0.5), 0.0, "not confirmed: nothing is an AI");
-        // With one such word, stage 1 lets it pass: the model is never asked.
+        // With one such word, stage 1 asks the shipped model when scanning;
+        // training lets stage 2 ask a held-out one instead.
         let one = format!("It locked the engineers out of the servers. {FILLER}");
-        assert!(scorer.presence_view(&one).is_none());
+        assert!(scorer.presence_view(&one).unwrap().asks);
+    }
+
+    #[test]
+    fn a_voice_over_is_the_ai_nobody_names_once_the_model_confirms_one() {
+        use crate::score::analysis::{Analysis, DocContext};
+        let filters = Filters::load(&bundled_dir()).unwrap();
+        let text = format!(
+            "TALLIS\nMeridian, have we fuel enough for the station?\n\n\
+             MERIDIAN (V.O.)\nPlenty. I hid the real reading from you, Captain.\n\n{FILLER}"
+        );
+        let hid = text.find("hid").unwrap();
+        let attribution = |p: f32| {
+            let mut doc = DocContext::default();
+            let a = Analysis::with_presence(&filters, &text, &mut doc, Some(p));
+            let cue = a.cues().into_iter().find(|c| c.start == hid);
+            (a.unnamed, cue.expect("a cue at \"hid\"").attribution)
+        };
+        let (unnamed, who) = attribution(0.95);
+        assert!(
+            unnamed && who >= 0.5,
+            "confirmed: the voice is the AI ({who})"
+        );
+        let (unnamed, who) = attribution(0.5);
+        assert!(
+            !unnamed && who < 0.2,
+            "not confirmed: a person speaks ({who})"
+        );
     }
 }

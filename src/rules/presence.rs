@@ -3,7 +3,9 @@
 //! when its only agent word is a weak one ("the system", "the model", "the
 //! machine") that no rule confirms, or when it has no agent word at all but
 //! stage 1 sent it on for its words of computers at work ("servers",
-//! "telemetry"; an AI nobody names).
+//! "telemetry"; an AI nobody names). With only one such word, stage 1 asks
+//! the model itself ([`Presence::confirms`]) and sends the passage on only
+//! when it confirms: one is in most modern text.
 //!
 //! The rules confirm a weak word when an AI is named nearby, when the passage
 //! treats it as a thing that acts, or when writing about AI systems is around
@@ -74,6 +76,15 @@ impl Presence {
         1.0 / (1.0 + (-(self.bias + lexical)).exp())
     }
 
+    /// Does the model confirm an AI in `text`, read as stage 2 reads a
+    /// passage: its distinct vocabulary words ([`distinct_vocabulary`]), at
+    /// least [`MIN_WORDS`] of them, and a probability of at least [`CONFIRMS`].
+    pub fn confirms(&self, text: &str) -> bool {
+        let tokens = crate::rules::token::tokenize(text);
+        let words = distinct_vocabulary(&tokens);
+        words.len() >= MIN_WORDS && self.probability(words.into_iter()) >= CONFIRMS
+    }
+
     /// Number of weighted words.
     pub fn len(&self) -> usize {
         self.weights.len()
@@ -132,6 +143,20 @@ impl Presence {
         }
         out
     }
+}
+
+/// The distinct vocabulary words of `tokens` (lowercased, sorted): what the
+/// presence model and the trope models' word weights read.
+pub fn distinct_vocabulary(tokens: &[crate::rules::token::Token]) -> Vec<&str> {
+    let mut out: Vec<&str> = tokens
+        .iter()
+        .filter(|t| t.is_word())
+        .map(|t| t.lower.as_str())
+        .filter(|w| super::is_vocabulary_word(w))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 #[cfg(test)]

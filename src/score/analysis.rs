@@ -21,7 +21,6 @@
 //!
 //! The result is one feature vector per trope (see [`crate::rules::FEATURES`]).
 
-use super::prefilter::{COMPUTING_WORDS, count_distinct_stems};
 use crate::rules::files::Strength;
 use crate::rules::presence::{CONFIRMS, MIN_WORDS};
 use crate::rules::token::{Kind, Token, after_quotation, in_caps_run, tokenize};
@@ -91,6 +90,9 @@ pub struct Analysis<'a> {
     /// screenplay ("WREN (V.O.)" on a line of its own) or a transcript
     /// ("KESTREL: They've scheduled…").
     turn: Vec<Option<Who>>,
+    /// Per word position: its turn's speaker cue marks a voice with no body
+    /// in the scene ("MERIDIAN (V.O.)"; see [`has_voice_over`]).
+    voice_turn: Vec<bool>,
     /// The passage's lines, and whether it is a screenplay or a transcript.
     dialogue: Dialogue,
     found: Vec<Found>,
@@ -194,6 +196,7 @@ impl<'a> Analysis<'a> {
             quote: vec![],
             speakers: vec![],
             turn: vec![],
+            voice_turn: vec![],
             dialogue: Dialogue::default(),
             found: vec![],
             covered: vec![],
@@ -231,6 +234,7 @@ impl<'a> Analysis<'a> {
         a.learn_names(doc);
         a.find_turns(doc);
         a.find_mentions(doc);
+        a.voice_over_is_the_ai();
         a.find_speakers();
         a.ai = a.ai_presence(doc);
         a
@@ -457,13 +461,17 @@ impl<'a> Analysis<'a> {
         } = &self.dialogue;
         // Per word: the speaker, as (who, the token range naming them).
         let mut turn: Vec<Option<(Who, std::ops::Range<usize>)>> = vec![None; self.words.len()];
+        let mut voice_turn = vec![false; self.words.len()];
         let mut current: Option<(Who, std::ops::Range<usize>)> = None;
+        let mut voice = false;
         let mut from_cue = false;
         for (range, label) in lines.iter().zip(labels) {
             let (start, end) = (range.start, range.end);
             let line = &self.tokens[range.clone()];
             let mut body = start;
             if let Some(name) = speaker_cue(line).filter(|_| *screenplay) {
+                let (first, last) = (&line[0], &line[line.len() - 1]);
+                voice = has_voice_over(&self.text[first.start..last.end]);
                 let name = start..start + name;
                 current = Some((self.speaker_who(&word_at_token, name.clone(), doc), name));
                 from_cue = true;
@@ -471,18 +479,35 @@ impl<'a> Analysis<'a> {
             } else if let Some(label) = label.clone().filter(|_| *transcript) {
                 let name = start + label.start..start + label.end;
                 current = Some((self.speaker_who(&word_at_token, name.clone(), doc), name));
+                voice = false;
                 from_cue = false;
                 body = start + label.end + 1;
             }
             for k in word_at_token[body..end].iter().flatten() {
                 turn[*k] = current.clone();
+                voice_turn[*k] = voice && current.is_some();
             }
             if self.tokens.get(end).is_some_and(|t| t.kind == Kind::Break) && from_cue {
                 current = None;
             }
         }
+        self.voice_turn = voice_turn;
         self.learn_self_referring_speakers(&mut turn, &word_at_token, doc);
         self.turn = turn.into_iter().map(|t| t.map(|(who, _)| who)).collect();
+    }
+
+    /// When the passage has an AI nobody names, a speaker who is only a voice
+    /// ("MERIDIAN (V.O.)", "(ON COMMS)") and no person the document knows is
+    /// that AI: in a scene about an AI, the voice from the ceiling is it.
+    fn voice_over_is_the_ai(&mut self) {
+        if !self.unnamed {
+            return;
+        }
+        for (who, &voice) in self.turn.iter_mut().zip(&self.voice_turn) {
+            if voice && *who == Some(Who::Human) {
+                *who = Some(Who::Ai(UNNAMED));
+            }
+        }
     }
 
     /// A human-seeming speaker whose turn holds an AI's self-reference is an
@@ -881,8 +906,9 @@ impl<'a> Analysis<'a> {
                 .count();
             ai || general >= 2
         };
-        // A weak word none of that confirms, or no agent word at all but the
-        // words of computers at work stage 1 let the passage through for: the
+        // A weak word none of that confirms, or no agent word at all but a
+        // word of computers at work, which stage 1 lets a passage through for
+        // (with one such word, only when this same model confirms): the
         // presence model reads the passage's other words, if there are enough
         // of them.
         let unconfirmed = !in_view
@@ -896,7 +922,7 @@ impl<'a> Analysis<'a> {
                 .found
                 .iter()
                 .any(|f| matches!(self.tag(f), Tag::Agent(_)))
-            && self.computing_words() >= COMPUTING_WORDS;
+            && (self.has_computing_word() || has_voice_over(self.text));
         let words = if unconfirmed || no_agent {
             self.distinct_words()
         } else {
@@ -993,18 +1019,13 @@ impl<'a> Analysis<'a> {
         self.mentions = mentions;
     }
 
-    /// Distinct words of computers at work in the passage, counted as stage 1
-    /// counts them but on whole words: stage 1 sees only the prefix of a
-    /// prefix pattern ("deploy" in "deployed" and "deployment"), so here a
-    /// passage has at least as many, and every passage stage 1 sends on for
-    /// them is asked.
-    fn computing_words(&self) -> usize {
-        let spans = self
-            .found
+    /// A word of computers at work is in the passage: every passage stage 1
+    /// sends on for such words (one with the presence model's confirmation,
+    /// or two) is asked.
+    fn has_computing_word(&self) -> bool {
+        self.found
             .iter()
-            .filter(|f| self.tag(f) == Tag::Context(Ctx::Computing))
-            .map(|f| &self.text[self.word(f.first).start..self.word(f.last).end]);
-        count_distinct_stems(spans)
+            .any(|f| self.tag(f) == Tag::Context(Ctx::Computing))
     }
 
     /// Could the mention at words `first..=last` be the one doing something? A
@@ -1397,15 +1418,7 @@ impl<'a> Analysis<'a> {
     /// The passage's distinct vocabulary words, lowercased, as they are (no
     /// `~` or `@` forms): what the presence model reads.
     pub fn distinct_words(&self) -> Vec<&str> {
-        let mut out: Vec<&str> = self
-            .words
-            .iter()
-            .map(|&t| self.tokens[t].lower.as_str())
-            .filter(|w| is_vocabulary_word(w))
-            .collect();
-        out.sort_unstable();
-        out.dedup();
-        out
+        crate::rules::presence::distinct_vocabulary(&self.tokens)
     }
 
     /// The passage's lexical terms, distinct and sorted: every word that can be a
@@ -1658,6 +1671,46 @@ fn speaker_cue(line: &[Token]) -> Option<usize> {
         .then_some(name_end)
 }
 
+/// A screenplay speaker cue's parentheticals for a voice with no body in the
+/// scene: a voice-over, a voice off screen, one over an intercom or comms.
+/// In a scene about an AI, that voice is often the AI's.
+const VOICE_OVER: [&str; 13] = [
+    "V.O.",
+    "V.O",
+    "V/O",
+    "O.S.",
+    "O.S",
+    "O.C.",
+    "INTERCOM",
+    "OVER INTERCOM",
+    "ON INTERCOM",
+    "ON COMMS",
+    "OVER COMMS",
+    "FILTERED",
+    "OVER SPEAKERS",
+];
+
+/// Does `text` hold a voice-over parenthetical after a capitalised word, as a
+/// screenplay's speaker cue has it: "MERIDIAN (V.O.)", "HESTIA (ON COMMS)"?
+pub fn has_voice_over(text: &str) -> bool {
+    voice_overs(text).next().is_some()
+}
+
+/// The byte spans of the voice-over parentheticals in `text` (see
+/// [`has_voice_over`]). Stage 1 runs this over every document, so it looks
+/// at bytes: a '(' is rare in prose, and what follows is compared only there.
+pub fn voice_overs(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(b'(', bytes).filter_map(move |i| {
+        let before = bytes[..i].iter().rev().find(|b| **b != b' ');
+        let after_name = before.is_some_and(|b| b.is_ascii_uppercase() || *b == b'.');
+        let rest = &bytes[i + 1..];
+        let close = rest.iter().take(16).position(|&b| b == b')')?;
+        let inner = std::str::from_utf8(&rest[..close]).ok()?;
+        (after_name && VOICE_OVER.contains(&inner.trim())).then_some((i, i + close + 2))
+    })
+}
+
 fn is_label_line(line: &[Token]) -> bool {
     label_span(line).is_some()
 }
@@ -1749,6 +1802,17 @@ mod tests {
             let (a, b) = (tokens[r.start].start, tokens[r.end - 1].end);
             line[a..b].to_string()
         })
+    }
+
+    #[test]
+    fn voice_over_parentheticals_after_a_speaker_name() {
+        assert!(has_voice_over("MERIDIAN (V.O.)\nPlenty."));
+        assert!(has_voice_over("HESTIA (ON COMMS) (CONT'D)"));
+        assert!(has_voice_over("DR. OKAFOR (O.S.)"));
+        assert!(!has_voice_over("the Pennsylvania (PA) office"));
+        assert!(!has_voice_over("a narration (V.O.) over the titles"));
+        assert!(!has_voice_over("MERIDIAN (CONT'D)"));
+        assert!(!has_voice_over("WREN (V.O."));
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! weak agent word such as "the model" in the passage, or an AI named in it or in
 //! the few passages before, so an AI met earlier and now called "it" or by name
 //! still counts), or holds a cue and two words of computers at work
-//! ("servers", "credentials"), for the presence model to read in stage 2.
+//! ("servers", "credentials"), for the presence model to read in stage 2, or a
+//! cue, one such word and no agent word, when the presence model, asked here,
+//! confirms an AI.
 //!
 //! The agent automaton (agent terms, archetype aliases and the words of
 //! computers at work) runs over every document, but only from the words some
@@ -17,9 +19,10 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
 
+use super::analysis::voice_overs;
 use crate::error::{Error, Result};
 use crate::rules::files::Strength;
-use crate::rules::{Ctx, Filters, Tag};
+use crate::rules::{Ctx, Filters, Presence, Tag};
 use crate::segment::Span;
 
 /// What an anchor signals.
@@ -36,6 +39,9 @@ pub enum AnchorKind {
     Cue,
     /// A word of computers at work ("servers", "telemetry"; `Ctx::Computing`).
     Computing,
+    /// A screenplay speaker's voice-over parenthetical ("MERIDIAN (V.O.)"),
+    /// found by [`voice_overs`] rather than by an automaton.
+    VoiceOver,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -366,6 +372,22 @@ pub struct Prefilter {
     cues: Anchors,
     /// Context words of archetypes whose aliases need context, tagged by archetype.
     context: Option<(AhoCorasick, Vec<u16>)>,
+    /// The learned presence model, asked about the few passages with no agent
+    /// word, one word of computers at work and a cue (see
+    /// [`Prefilter::passage_escalates`]).
+    presence: Option<Presence>,
+}
+
+/// Whether stage 1 asks the presence model before it sends on a passage with
+/// no agent word and one word of computers at work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gate {
+    /// Send it on only when the model confirms an AI (scanning: stage 2 would
+    /// find none otherwise, and the escalation rate counts what stage 2 reads).
+    Presence,
+    /// Send it on and let stage 2 decide (training, which stands a held-out
+    /// model's probability in for the shipped model's).
+    Open,
 }
 
 impl Prefilter {
@@ -383,13 +405,23 @@ impl Prefilter {
             agents: Anchors::new(filters, wanted(false), None)?,
             cues: Anchors::new(filters, wanted(true), Some(&common))?,
             context: context_automaton(filters)?,
+            presence: filters.model.presence.clone(),
         })
     }
 
-    /// Every agent, archetype and computing anchor in `text`, in order.
+    /// Every agent, archetype, computing and voice-over anchor in `text`, in order.
     pub fn hits(&self, text: &str, out: &mut Vec<Hit>) {
         out.clear();
         self.agents.find(text, 0, out);
+        let found = out.len();
+        out.extend(voice_overs(text).map(|(start, end)| Hit {
+            kind: AnchorKind::VoiceOver,
+            start,
+            end,
+        }));
+        if out.len() > found {
+            out.sort_by_key(|h| h.start);
+        }
     }
 
     /// Every trope-cue anchor in `text`, in order.
@@ -404,6 +436,17 @@ impl Prefilter {
     /// before it (a reader of a passage knows what came just before, not what a
     /// chapter mentioned pages ago).
     pub fn escalate(&self, text: &str, passages: &[Span], hits: &[Hit]) -> Vec<Escalation> {
+        self.escalate_with(text, passages, hits, Gate::Presence)
+    }
+
+    /// [`Prefilter::escalate`] with the presence model's gate as `gate` says.
+    pub fn escalate_with(
+        &self,
+        text: &str,
+        passages: &[Span],
+        hits: &[Hit],
+        gate: Gate,
+    ) -> Vec<Escalation> {
         let mut inside: Vec<&[Hit]> = Vec::with_capacity(passages.len());
         let mut h = 0;
         for span in passages {
@@ -423,7 +466,7 @@ impl Prefilter {
                     .iter()
                     .any(|b| *b);
                 Escalation {
-                    escalate: self.passage_escalates(text, &passages[p], inside[p], salient),
+                    escalate: self.passage_escalates(text, &passages[p], inside[p], salient, gate),
                     salient,
                 }
             })
@@ -431,21 +474,30 @@ impl Prefilter {
     }
 
     /// `text` taken as one passage: would it go to stage 2?
-    pub fn escalate_whole(&self, text: &str, hits: &[Hit]) -> Escalation {
+    pub fn escalate_whole(&self, text: &str, hits: &[Hit], gate: Gate) -> Escalation {
         let whole = 0..text.len();
-        self.escalate(text, std::slice::from_ref(&whole), hits)[0]
+        self.escalate_with(text, std::slice::from_ref(&whole), hits, gate)[0]
     }
 
-    fn passage_escalates(&self, text: &str, span: &Span, hits: &[Hit], salient: bool) -> bool {
+    fn passage_escalates(
+        &self,
+        text: &str,
+        span: &Span,
+        hits: &[Hit],
+        salient: bool,
+        gate: Gate,
+    ) -> bool {
         let mut weak = vec![];
         let mut pending = vec![];
         let mut computing: Vec<&str> = vec![];
+        let mut voice_over = false;
         for h in hits {
             match h.kind {
                 k if names_an_ai(k) => return true,
                 AnchorKind::Archetype { idx, .. } => pending.push(idx),
                 AnchorKind::Weak => weak.push(h.start - span.start),
                 AnchorKind::Computing => computing.push(&text[h.start..h.end]),
+                AnchorKind::VoiceOver => voice_over = true,
                 _ => {}
             }
         }
@@ -459,11 +511,17 @@ impl Prefilter {
         // Words of computers at work and a cue: stage 2 asks the presence
         // model whether an AI nobody names, or only calls "the system", is at
         // the centre of it.
-        if count_distinct_stems(computing.into_iter()) >= COMPUTING_WORDS {
+        let computing = count_distinct_stems(computing.into_iter());
+        if computing >= COMPUTING_WORDS {
             return self.cues.any(passage);
         }
         if weak.is_empty() {
-            return false;
+            // One word of computers at work is any modern passage, and a
+            // screenplay's voice-over ("MERIDIAN (V.O.)") any narrator's, so
+            // the presence model reads it here, after the cheaper tests:
+            // stage 2 would find no AI in it unless the model confirms one.
+            let unnamed_sign = computing >= 1 || voice_over;
+            return unnamed_sign && self.cues.any(passage) && self.confirms(passage, gate);
         }
         // A weak agent word counts only with a cue close to it: "the machine
         // killed", not "the machine" in one sentence and "killed" five later.
@@ -473,6 +531,14 @@ impl Prefilter {
             weak.iter()
                 .any(|&w| c.start.abs_diff(w) <= WEAK_CUE_DISTANCE)
         })
+    }
+
+    fn confirms(&self, passage: &str, gate: Gate) -> bool {
+        match (gate, &self.presence) {
+            (Gate::Open, _) => true,
+            (Gate::Presence, Some(model)) => model.confirms(passage),
+            (Gate::Presence, None) => false,
+        }
     }
 
     /// True when a context word of one of `archetypes` is in `passage`.
@@ -684,6 +750,36 @@ mod tests {
         a.find("tag #AI and AI", 0, &mut hits);
         let spans: Vec<_> = hits.iter().map(|h| (h.start, h.end)).collect();
         assert_eq!(spans, vec![(4, 7), (12, 14)]);
+    }
+
+    /// One word of computers at work ("telemetry"), trope cues, no agent word.
+    const ONE_WORD: &str = "The night shift had gone home and the pumping station was quiet. \
+        At four in the morning the telemetry to the harbour office stopped, and a message \
+        appeared on every screen in the control room: the flood gates would stay closed until \
+        the engineers withdrew their request. It threatened to open them at high tide if anyone \
+        came near the panel again.";
+
+    #[test]
+    fn one_word_of_computers_at_work_goes_on_when_the_presence_model_confirms() {
+        let filters = Filters::load(&crate::rules::bundled_dir()).unwrap();
+        let mut prefilter = Prefilter::new(&filters).unwrap();
+        let escalates = |p: &Prefilter, text: &str, gate: Gate| {
+            let mut hits = vec![];
+            p.hits(text, &mut hits);
+            p.escalate_whole(text, &hits, gate).escalate
+        };
+        // With no weighted words, the probability is the intercept's.
+        prefilter.presence = Some(Presence::new(5.0, []));
+        assert!(escalates(&prefilter, ONE_WORD, Gate::Presence));
+        // Too few words for the model to be asked: not sent on.
+        let short = "The telemetry stopped. It threatened the crew.";
+        assert!(!escalates(&prefilter, short, Gate::Presence));
+        prefilter.presence = Some(Presence::new(-5.0, []));
+        assert!(!escalates(&prefilter, ONE_WORD, Gate::Presence));
+        // Training asks stage 2 with a held-out model instead.
+        assert!(escalates(&prefilter, ONE_WORD, Gate::Open));
+        prefilter.presence = None;
+        assert!(!escalates(&prefilter, ONE_WORD, Gate::Presence));
     }
 
     proptest! {

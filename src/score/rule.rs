@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::analysis::{Analysis, CueReading, DocContext};
-use super::prefilter::Prefilter;
+use super::prefilter::{Gate, Prefilter};
 use super::{ArchetypeMention, DocScores, Evidence, RECORD_FLOOR, Scored, Scorer, round4};
 use crate::error::Result;
 use crate::rules::{Features, Filters};
@@ -68,7 +68,13 @@ impl RuleScorer {
     ) -> Option<T> {
         let mut hits = vec![];
         self.prefilter.hits(text, &mut hits);
-        let stage1 = self.prefilter.escalate_whole(text, &hits);
+        // With a probability standing in for the model's (training), stage 1
+        // must not ask the shipped model either.
+        let gate = match presence {
+            Some(_) => Gate::Open,
+            None => Gate::Presence,
+        };
+        let stage1 = self.prefilter.escalate_whole(text, &hits, gate);
         if !stage1.escalate {
             return None;
         }
@@ -92,7 +98,7 @@ impl RuleScorer {
     pub fn explain(&self, text: &str) -> Explanation {
         let mut hits = vec![];
         self.prefilter.hits(text, &mut hits);
-        let stage1 = self.prefilter.escalate_whole(text, &hits);
+        let stage1 = self.prefilter.escalate_whole(text, &hits, Gate::Presence);
         let mut doc = doc_context(stage1.salient);
         self.explain_passage(text, stage1.escalate, &mut doc)
     }
