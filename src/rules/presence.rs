@@ -85,6 +85,11 @@ impl Presence {
         words.len() >= MIN_WORDS && self.probability(words.into_iter()) >= CONFIRMS
     }
 
+    /// Every weighted word and its weight, in no order.
+    pub fn weights(&self) -> impl Iterator<Item = (&str, f32)> {
+        self.weights.iter().map(|(w, v)| (w.as_str(), *v))
+    }
+
     /// Number of weighted words.
     pub fn len(&self) -> usize {
         self.weights.len()

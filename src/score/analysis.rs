@@ -906,11 +906,10 @@ impl<'a> Analysis<'a> {
                 .count();
             ai || general >= 2
         };
-        // A weak word none of that confirms, or no agent word at all but a
-        // word of computers at work, which stage 1 lets a passage through for
-        // (with one such word, only when this same model confirms): the
-        // presence model reads the passage's other words, if there are enough
-        // of them.
+        // A weak word none of that confirms, or no agent word at all (stage
+        // 1 sends such a passage on for two words of computers at work, or
+        // when this same model confirms an AI): the presence model reads the
+        // passage's other words, if there are enough of them.
         let unconfirmed = !in_view
             && self.found.iter().any(|f| {
                 self.tag(f) == Tag::Agent(Strength::Weak) && !reported(self.sentence[f.first])
@@ -921,8 +920,7 @@ impl<'a> Analysis<'a> {
             && !self
                 .found
                 .iter()
-                .any(|f| matches!(self.tag(f), Tag::Agent(_)))
-            && (self.has_computing_word() || has_voice_over(self.text));
+                .any(|f| matches!(self.tag(f), Tag::Agent(_)));
         let words = if unconfirmed || no_agent {
             self.distinct_words()
         } else {
@@ -1017,15 +1015,6 @@ impl<'a> Analysis<'a> {
         }
         mentions.sort_by_key(|m| m.word);
         self.mentions = mentions;
-    }
-
-    /// A word of computers at work is in the passage: every passage stage 1
-    /// sends on for such words (one with the presence model's confirmation,
-    /// or two) is asked.
-    fn has_computing_word(&self) -> bool {
-        self.found
-            .iter()
-            .any(|f| self.tag(f) == Tag::Context(Ctx::Computing))
     }
 
     /// Could the mention at words `first..=last` be the one doing something? A
@@ -1693,21 +1682,14 @@ const VOICE_OVER: [&str; 13] = [
 /// Does `text` hold a voice-over parenthetical after a capitalised word, as a
 /// screenplay's speaker cue has it: "MERIDIAN (V.O.)", "HESTIA (ON COMMS)"?
 pub fn has_voice_over(text: &str) -> bool {
-    voice_overs(text).next().is_some()
-}
-
-/// The byte spans of the voice-over parentheticals in `text` (see
-/// [`has_voice_over`]). Stage 1 runs this over every document, so it looks
-/// at bytes: a '(' is rare in prose, and what follows is compared only there.
-pub fn voice_overs(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
     let bytes = text.as_bytes();
-    memchr::memchr_iter(b'(', bytes).filter_map(move |i| {
+    memchr::memchr_iter(b'(', bytes).any(|i| {
         let before = bytes[..i].iter().rev().find(|b| **b != b' ');
         let after_name = before.is_some_and(|b| b.is_ascii_uppercase() || *b == b'.');
         let rest = &bytes[i + 1..];
-        let close = rest.iter().take(16).position(|&b| b == b')')?;
-        let inner = std::str::from_utf8(&rest[..close]).ok()?;
-        (after_name && VOICE_OVER.contains(&inner.trim())).then_some((i, i + close + 2))
+        let close = rest.iter().take(16).position(|&b| b == b')');
+        let inner = close.and_then(|e| std::str::from_utf8(&rest[..e]).ok());
+        after_name && inner.is_some_and(|inner| VOICE_OVER.contains(&inner.trim()))
     })
 }
 

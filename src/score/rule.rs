@@ -109,9 +109,6 @@ impl RuleScorer {
     pub fn explain_document(&self, text: &str, passages: &[Span]) -> Vec<(usize, Explanation)> {
         let mut hits = vec![];
         self.prefilter.hits(text, &mut hits);
-        if hits.is_empty() {
-            return vec![];
-        }
         let stage1 = self.prefilter.escalate(text, passages, &hits);
         let mut doc = doc_context(false);
         let escalated = passages
@@ -265,9 +262,8 @@ impl Scorer for RuleScorer {
     fn score(&self, text: &str, passages: &[Span]) -> DocScores {
         let mut hits = vec![];
         self.prefilter.hits(text, &mut hits);
-        if hits.is_empty() {
-            return DocScores::default();
-        }
+        // A document with no anchor at all still goes to stage 1: an AI
+        // nobody names has none.
         let stage1 = self.prefilter.escalate(text, passages, &hits);
         let mut doc = doc_context(false);
         let mut out = DocScores::default();
