@@ -3,9 +3,10 @@
 //! when its only agent word is a weak one ("the system", "the model", "the
 //! machine") that no rule confirms, or when it has no agent word at all but
 //! stage 1 sent it on for its words of computers at work ("servers",
-//! "telemetry"; an AI nobody names). With only one such word, stage 1 asks
-//! the model itself ([`Presence::confirms`]) and sends the passage on only
-//! when it confirms: one is in most modern text.
+//! "telemetry"; an AI nobody names), or for no sign at all but what this
+//! model says: stage 1 asks it about every passage with no agent word and a
+//! cue (through a sketch of it first, then [`Presence::confirms`]) and sends
+//! the passage on only when it confirms an AI.
 //!
 //! The rules confirm a weak word when an AI is named nearby, when the passage
 //! treats it as a thing that acts, or when writing about AI systems is around

@@ -5,8 +5,9 @@
 //! the few passages before, so an AI met earlier and now called "it" or by name
 //! still counts), or holds a cue and two words of computers at work
 //! ("servers", "credentials"), for the presence model to read in stage 2, or a
-//! cue, one such word and no agent word, when the presence model, asked here,
-//! confirms an AI.
+//! cue and no agent word at all, when the presence model, asked here (through
+//! a sketch of it cheap enough for every passage, then itself), confirms an
+//! AI.
 //!
 //! The agent automaton (agent terms, archetype aliases and the words of
 //! computers at work) runs over every document, but only from the words some
