@@ -939,8 +939,9 @@ mod presence_tests {
         let ai = |p: f32| ai_feature(&scorer, text, p);
         assert!(ai(0.95) >= 0.5, "confirmed: an AI is there");
         assert_eq!(ai(0.5), 0.0, "not confirmed: nothing is an AI");
-        // With one such word, stage 1 asks the shipped model when scanning;
-        // training lets stage 2 ask a held-out one instead.
+        // With one such word (or none) stage 2 asks too: when scanning, stage
+        // 1 sends the passage on only if the shipped model confirms an AI;
+        // training lets stage 2 ask a held-out model instead.
         let one = format!("It locked the engineers out of the servers. {FILLER}");
         assert!(scorer.presence_view(&one).unwrap().asks);
     }

@@ -1681,7 +1681,7 @@ const VOICE_OVER: [&str; 13] = [
 
 /// Does `text` hold a voice-over parenthetical after a capitalised word, as a
 /// screenplay's speaker cue has it: "MERIDIAN (V.O.)", "HESTIA (ON COMMS)"?
-pub fn has_voice_over(text: &str) -> bool {
+fn has_voice_over(text: &str) -> bool {
     let bytes = text.as_bytes();
     memchr::memchr_iter(b'(', bytes).any(|i| {
         let before = bytes[..i].iter().rev().find(|b| **b != b' ');

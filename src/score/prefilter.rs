@@ -374,7 +374,7 @@ const SKETCH_MIN_WEIGHT: f32 = 1.0;
 const SKETCH_SCALE: f32 = 16.0;
 /// The sketch's probability from which the model is asked (it confirms from
 /// [`crate::rules::presence::CONFIRMS`]).
-pub const SKETCH_PASSES: f32 = 0.7;
+const SKETCH_PASSES: f32 = 0.7;
 const LANES: u64 = 0x0001_0001_0001_0001;
 
 impl Sketch {
@@ -509,7 +509,7 @@ pub const COMPUTING_WORDS: usize = 2;
 
 /// How many distinct words `words` holds, ignoring ASCII case and a final
 /// "s" ("server" and "Servers" are one word).
-pub fn count_distinct_stems<'a>(words: impl Iterator<Item = &'a str>) -> usize {
+fn count_distinct_stems<'a>(words: impl Iterator<Item = &'a str>) -> usize {
     let mut seen: Vec<String> = words
         .map(|w| {
             let mut stem = w.to_ascii_lowercase();
